@@ -1,0 +1,16 @@
+//! mfa-cutover: move an organisation off on-premises Azure MFA Server onto Microsoft
+//! Entra MFA.
+//!
+//! Data flows one way (docs/architecture.md): `datafile` reads MFA Server's data,
+//! `graph` talks to Microsoft Graph, `migrate` (pure) decides what to write, `engine`
+//! owns every effect and speaks [`engine::Command`] / [`engine::Event`] with the front
+//! ends (`tui`, `cli`). `sim` is a Graph-compatible simulated tenant for the demo and
+//! the tests; `graph` never depends on it.
+
+pub mod cloud;
+pub mod datafile;
+pub mod engine;
+pub mod graph;
+pub mod migrate;
+pub mod phone;
+pub mod secret;

@@ -1,0 +1,5 @@
+//! The `mfa-cutover` binary.
+
+fn main() {
+    println!("mfa-cutover: under construction");
+}

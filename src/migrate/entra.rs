@@ -1,0 +1,268 @@
+//! What the planner knows of Entra: the engine reads Graph and fills these; the planner
+//! never sees Graph's wire types (so it stays pure and the wire can change alone).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::phone::PhoneNumber;
+
+/// An Entra user as the migration group lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntraUser {
+    /// Object id.
+    pub id: String,
+    pub upn: String,
+    pub display_name: Option<String>,
+    /// `onPremisesSecurityIdentifier` (rule M2).
+    pub on_premises_sid: Option<String>,
+    /// `onPremisesSyncEnabled`: only synced users are in Staged Rollout's scope.
+    pub on_premises_sync_enabled: Option<bool>,
+    pub account_enabled: Option<bool>,
+    /// Further properties read for matching (rule M3) and display, by Graph name:
+    /// `mail`, `employeeId`, `onPremisesSamAccountName`,
+    /// `onPremisesExtensionAttributes.extensionAttribute1`, …
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl EntraUser {
+    /// A property by its Graph name, case-insensitively.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Graph's three phone slots (`phoneType`); each has a fixed method id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PhoneSlot {
+    Mobile,
+    AlternateMobile,
+    Office,
+}
+
+impl PhoneSlot {
+    pub const ALL: [PhoneSlot; 3] = [
+        PhoneSlot::Mobile,
+        PhoneSlot::AlternateMobile,
+        PhoneSlot::Office,
+    ];
+
+    /// Graph's `phoneType` value.
+    pub fn graph_name(self) -> &'static str {
+        match self {
+            PhoneSlot::Mobile => "mobile",
+            PhoneSlot::AlternateMobile => "alternateMobile",
+            PhoneSlot::Office => "office",
+        }
+    }
+
+    /// The fixed phone method id of this slot (graph-api.md §4.2).
+    pub fn method_id(self) -> &'static str {
+        match self {
+            PhoneSlot::Mobile => "3179e48a-750b-4051-897c-87b9720928f7",
+            PhoneSlot::AlternateMobile => "b6332ec1-7057-4abe-9331-3d72feddfe41",
+            PhoneSlot::Office => "e37fc753-ff3b-4958-9484-eaa9425c82bc",
+        }
+    }
+}
+
+/// A phone number as Entra shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum EntraPhone {
+    Number(PhoneNumber),
+    /// An Authentication Administrator sees masked numbers (`+1 XXXXXXXX00`): present,
+    /// but not comparable.
+    Masked(String),
+    /// Text Graph returned that is not in its own documented format.
+    Unparsed(String),
+}
+
+impl EntraPhone {
+    /// Classify Graph's `phoneNumber`.
+    pub fn from_graph(text: &str) -> EntraPhone {
+        if text.contains(['X', '*', '•']) && !text.contains('x') {
+            return EntraPhone::Masked(text.to_string());
+        }
+        match PhoneNumber::from_graph(text) {
+            Ok(p) => EntraPhone::Number(p),
+            Err(_) => EntraPhone::Unparsed(text.to_string()),
+        }
+    }
+
+    pub fn number(&self) -> Option<PhoneNumber> {
+        match self {
+            EntraPhone::Number(p) => Some(*p),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for EntraPhone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EntraPhone::Number(p) => write!(f, "{p}"),
+            EntraPhone::Masked(t) | EntraPhone::Unparsed(t) => f.write_str(t),
+        }
+    }
+}
+
+/// Entra's `userPreferredMethodForSecondaryAuthentication` values (beta signInPreferences).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PreferredMethod {
+    Push,
+    Oath,
+    VoiceMobile,
+    VoiceAlternateMobile,
+    VoiceOffice,
+    Sms,
+}
+
+impl PreferredMethod {
+    /// Most secure first (rule D3).
+    pub const RANKED: [PreferredMethod; 6] = [
+        PreferredMethod::Push,
+        PreferredMethod::Oath,
+        PreferredMethod::Sms,
+        PreferredMethod::VoiceMobile,
+        PreferredMethod::VoiceAlternateMobile,
+        PreferredMethod::VoiceOffice,
+    ];
+
+    pub fn graph_name(self) -> &'static str {
+        match self {
+            PreferredMethod::Push => "push",
+            PreferredMethod::Oath => "oath",
+            PreferredMethod::VoiceMobile => "voiceMobile",
+            PreferredMethod::VoiceAlternateMobile => "voiceAlternateMobile",
+            PreferredMethod::VoiceOffice => "voiceOffice",
+            PreferredMethod::Sms => "sms",
+        }
+    }
+
+    pub fn from_graph(name: &str) -> Option<PreferredMethod> {
+        PreferredMethod::RANKED
+            .into_iter()
+            .find(|m| m.graph_name() == name)
+    }
+}
+
+impl std::fmt::Display for PreferredMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.graph_name())
+    }
+}
+
+/// The user's default MFA method in Entra.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum EntraDefault {
+    #[default]
+    NotSet,
+    Set(PreferredMethod),
+    /// A value this build does not know (`unknownFutureValue` or newer): counts as set.
+    Other(String),
+}
+
+/// Hardware OATH status (`hardwareOathTokenAuthenticationMethodDevice.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum HardwareStatus {
+    Available,
+    Assigned,
+    Activated,
+    FailedActivation,
+    Unknown,
+}
+
+/// A Microsoft Authenticator registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntraAuthenticator {
+    pub id: String,
+    pub display_name: Option<String>,
+}
+
+/// A hardware OATH method of the user (beta `hardwareOathMethods`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntraHardwareToken {
+    /// Method id under the user.
+    pub id: String,
+    pub device_id: Option<String>,
+    pub serial: Option<String>,
+    pub status: HardwareStatus,
+}
+
+/// A device of the tenant's hardware OATH inventory, looked up by serial (rule H1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryDevice {
+    pub id: String,
+    pub serial: String,
+    /// Object id of the user it is assigned to.
+    pub assigned_to: Option<String>,
+    pub status: HardwareStatus,
+}
+
+/// Everything Entra holds for one user that the rules look at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntraMethods {
+    pub mobile: Option<EntraPhone>,
+    pub alternate_mobile: Option<EntraPhone>,
+    pub office: Option<EntraPhone>,
+    pub authenticators: Vec<EntraAuthenticator>,
+    /// Software OATH method ids (they count toward the five-device limit).
+    pub software_oath: Vec<String>,
+    pub hardware_oath: Vec<EntraHardwareToken>,
+    /// Other method types present (`fido2`, `windowsHelloForBusiness`, …), for display.
+    pub other: Vec<String>,
+    pub default: EntraDefault,
+    pub system_preferred_enabled: Option<bool>,
+}
+
+impl EntraMethods {
+    pub fn phone(&self, slot: PhoneSlot) -> Option<&EntraPhone> {
+        match slot {
+            PhoneSlot::Mobile => self.mobile.as_ref(),
+            PhoneSlot::AlternateMobile => self.alternate_mobile.as_ref(),
+            PhoneSlot::Office => self.office.as_ref(),
+        }
+    }
+
+    pub fn phone_mut(&mut self, slot: PhoneSlot) -> &mut Option<EntraPhone> {
+        match slot {
+            PhoneSlot::Mobile => &mut self.mobile,
+            PhoneSlot::AlternateMobile => &mut self.alternate_mobile,
+            PhoneSlot::Office => &mut self.office,
+        }
+    }
+
+    /// Devices counted by the five-device limit (rule L1).
+    pub fn device_count(&self) -> usize {
+        self.authenticators.len() + self.software_oath.len() + self.hardware_oath.len()
+    }
+}
+
+/// Which methods the tenant's authentication methods policy allows for this user,
+/// already evaluated against the policy's include targets by the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowedMethods {
+    pub sms: bool,
+    pub voice: bool,
+    pub authenticator: bool,
+    pub hardware_oath: bool,
+    pub software_oath: bool,
+}
+
+impl AllowedMethods {
+    pub const ALL: AllowedMethods = AllowedMethods {
+        sms: true,
+        voice: true,
+        authenticator: true,
+        hardware_oath: true,
+        software_oath: true,
+    };
+}

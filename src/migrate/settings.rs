@@ -1,0 +1,57 @@
+//! Migration settings that change what a plan contains (config `[migration]`, flags, the
+//! TUI's settings view). They enter each user's fingerprint (rule C1).
+
+use serde::{Deserialize, Serialize};
+
+/// Rule D2: when to write the default method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DefaultMethodMode {
+    Always,
+    #[default]
+    IfNotSet,
+    MostSecureIfNotSet,
+}
+
+/// Rule A3: what to do with mobile app devices that Graph cannot create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MobileAppHandling {
+    /// No write; the user is listed "must re-register the app".
+    #[default]
+    Report,
+    /// A device with an OATH secret becomes a hardware OATH token (codes work, push does not).
+    OathAsHardwareToken,
+}
+
+/// Rule M3: an MFA Server `ad_attributes` key matched to an Entra property.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MatchAttribute {
+    /// Key in MFA Server `ad_attributes`, e.g. `employeeID`.
+    pub mfa_server: String,
+    /// Graph property, e.g. `employeeId`, `onPremisesSamAccountName`,
+    /// `onPremisesExtensionAttributes.extensionAttribute1`.
+    pub entra: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MigrationSettings {
+    pub default_method: DefaultMethodMode,
+    pub mobile_app: MobileAppHandling,
+    pub include_disabled: bool,
+    pub match_attribute: Option<MatchAttribute>,
+    /// False outside the global cloud (rule H3).
+    pub hardware_oath_available: bool,
+}
+
+impl Default for MigrationSettings {
+    fn default() -> Self {
+        MigrationSettings {
+            default_method: DefaultMethodMode::default(),
+            mobile_app: MobileAppHandling::default(),
+            include_disabled: false,
+            match_attribute: None,
+            hardware_oath_available: true,
+        }
+    }
+}
