@@ -7,10 +7,13 @@
 //! ends (`tui`, `cli`). `sim` is a Graph-compatible simulated tenant for the demo and
 //! the tests; `graph` never depends on it.
 
+pub mod cli;
 pub mod cloud;
+pub mod config;
 pub mod datafile;
 pub mod engine;
 pub mod graph;
+pub mod logging;
 pub mod migrate;
 pub mod phone;
 pub mod secret;

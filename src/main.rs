@@ -1,5 +1,5 @@
-//! The `mfa-cutover` binary.
+//! The `mfa-cutover` binary: everything lives in the library, so tests use the same code.
 
-fn main() {
-    println!("mfa-cutover: under construction");
+fn main() -> std::process::ExitCode {
+    mfa_cutover::cli::main()
 }

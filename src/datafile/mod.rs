@@ -3,6 +3,7 @@
 
 pub mod known;
 pub mod model;
+pub mod sample;
 
 pub use known::Known;
 pub use model::{
