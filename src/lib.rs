@@ -15,5 +15,6 @@ pub mod engine;
 pub mod graph;
 pub mod logging;
 pub mod migrate;
+pub mod otp;
 pub mod phone;
 pub mod secret;
