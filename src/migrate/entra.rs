@@ -350,3 +350,38 @@ impl<'de> Deserialize<'de> for MethodSet {
         Ok(v.into_iter().collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_sets_rank_and_round_trip() -> Result<(), serde_json::Error> {
+        let s: MethodSet = [PreferredMethod::VoiceOffice, PreferredMethod::Oath]
+            .into_iter()
+            .collect();
+        assert_eq!(s.most_secure(), Some(PreferredMethod::Oath));
+        assert_eq!(s.len(), 2);
+        let json = serde_json::to_string(&s)?;
+        assert_eq!(json, r#"["oath","voiceOffice"]"#);
+        assert_eq!(serde_json::from_str::<MethodSet>(&json)?, s);
+        assert_eq!(MethodSet::EMPTY.most_secure(), None);
+        Ok(())
+    }
+
+    #[test]
+    fn graph_phone_text_is_classified() {
+        assert!(matches!(
+            EntraPhone::from_graph("+1 XXXXXXXX00"),
+            EntraPhone::Masked(_)
+        ));
+        assert!(matches!(
+            EntraPhone::from_graph("+1 4255550100x12"),
+            EntraPhone::Number(_)
+        ));
+        assert!(matches!(
+            EntraPhone::from_graph("425 555 0100"),
+            EntraPhone::Unparsed(_)
+        ));
+    }
+}

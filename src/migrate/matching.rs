@@ -107,7 +107,7 @@ impl Matcher {
         let n = data.len();
         let mut groups = Vec::new();
         let mut by_upn = HashMap::with_capacity(n);
-        let mut by_sid = HashMap::new();
+        let mut by_sid = HashMap::with_capacity(n);
         let mut by_attribute = HashMap::new();
         let attribute = settings
             .match_attribute

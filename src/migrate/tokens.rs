@@ -163,8 +163,19 @@ pub(super) fn plan(input: &PlanInput<'_>, convert: &[Device<'_>], d: &mut Draft)
     }
 
     let mut count = input.methods.device_count();
-    for c in candidates {
-        let placed = place(input, &c, &mut count, &mut out, d);
+    let mut seen: Vec<&str> = Vec::with_capacity(candidates.len());
+    for c in &candidates {
+        // Serials are unique in the tenant: a serial listed twice is placed once.
+        if !c.serial.is_empty() && seen.iter().any(|s| s.eq_ignore_ascii_case(&c.serial)) {
+            d.skip(
+                c.subject(),
+                Rule::H1,
+                format!("serial {} is listed more than once for this user", c.serial),
+            );
+            continue;
+        }
+        seen.push(&c.serial);
+        let placed = place(input, c, &mut count, &mut out, d);
         // An imported device gives codes, never push: either way the user should
         // re-register the app; the note says how much still works meanwhile.
         if let Some(name) = c.device {

@@ -116,3 +116,81 @@ fn split_ext(text: &str) -> (&str, Option<&str>) {
         _ => (text, None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datafile::UserIdx;
+    use crate::migrate::plan::{ExpectToken, Expected, PlanUser};
+    use crate::migrate::{MethodSet, PreferredMethod, Rule};
+
+    fn num(t: &str) -> PhoneNumber {
+        PhoneNumber::from_graph(t).expect("test number")
+    }
+
+    fn plan(expected: Expected) -> Plan {
+        Plan {
+            user: PlanUser {
+                entra_id: "id".into(),
+                upn: "ann@contoso.com".into(),
+                mfa_user: UserIdx(0),
+                mfa_username: "ann".into(),
+                matched_by: Rule::M1,
+            },
+            ops: vec![],
+            skips: vec![],
+            notes: vec![],
+            expected,
+            usable: MethodSet::EMPTY,
+        }
+    }
+
+    #[test]
+    fn masked_read_back_compares_the_digits_it_shows() {
+        let want = num("+1 4255550100");
+        assert!(masked_matches("+1 XXXXXXXX00", &want));
+        assert!(!masked_matches("+1 XXXXXXXX99", &want));
+        assert!(!masked_matches("+44 XXXXXXXX00", &want));
+        assert!(masked_matches("+1 XXXXX00", &want));
+        assert!(!masked_matches("+1 XXXXXXXX", &want));
+        let ext = num("+1 4255550100x12");
+        assert!(masked_matches("+1 XXXXXXXX00x12", &ext));
+        assert!(!masked_matches("+1 XXXXXXXX00x13", &ext));
+    }
+
+    #[test]
+    fn untouched_slots_and_extra_methods_are_not_differences() {
+        let p = plan(Expected {
+            mobile: ExpectSlot::Number(num("+1 4255550100")),
+            alternate_mobile: ExpectSlot::Untouched,
+            office: ExpectSlot::Untouched,
+            tokens: vec![ExpectToken {
+                serial: "H1".into(),
+                activated: false,
+            }],
+            default: Some(PreferredMethod::Sms),
+        });
+        let after = EntraMethods {
+            mobile: Some(EntraPhone::Masked("+1 XXXXXXXX00".into())),
+            office: Some(EntraPhone::Number(num("+1 2065550100"))),
+            hardware_oath: vec![crate::migrate::EntraHardwareToken {
+                id: "m".into(),
+                device_id: None,
+                serial: Some("h1".into()),
+                status: HardwareStatus::Activated,
+            }],
+            default: EntraDefault::Set(PreferredMethod::Sms),
+            ..Default::default()
+        };
+        assert_eq!(verify(&p, &after), Ok(()));
+        let none = EntraMethods::default();
+        assert_eq!(
+            verify(&p, &none),
+            Err(vec![
+                "mobile phone: expected +1 4255550100, Entra shows none".to_string(),
+                "hardware token H1: expected assigned to the user, Entra does not show it".into(),
+                "default method: expected sms, Entra shows none set".into(),
+            ])
+        );
+    }
+}
