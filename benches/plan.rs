@@ -186,7 +186,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let plan_time = t.elapsed();
     println!(
-        "plan_user + verify: {plan_time:.2?} ({}); {ops} ops, {verified} already verified",
+        "plan_user + verify: {plan_time:.2?} ({}); {ops} ops; {verified} plans verify against \
+         the state they were made from (those without writes)",
         per_user(plan_time, decided.len())
     );
     let total = index_time + match_time + decide_time + plan_time;
