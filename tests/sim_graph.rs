@@ -1124,3 +1124,105 @@ async fn unknown_paths_and_methods_answer_like_graph() {
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "empty body");
 }
+
+/// The tenant of `Sim` for a seed and size holds the people `sample-data` writes for the
+/// same seed and size: matchable by UPN, SID and employeeId, with their Entra methods and
+/// their groups.
+#[tokio::test]
+async fn the_tenant_holds_the_population_people() {
+    use mfa_cutover::datafile::sample::{MfaIdentity, Population, Presence};
+    let sim = sim_support::start(1000).await;
+    let people: Vec<_> = Population::new(1, 1000).people().collect();
+    let (mut present, mut by_sid, mut by_attr) = (0, Vec::new(), Vec::new());
+    sim.inspect(|t| {
+        let wave_members: Vec<HashSet<&str>> = group_names::WAVES
+            .iter()
+            .map(|w| t.group(w).unwrap().direct_users().into_iter().collect())
+            .collect();
+        let pilot: HashSet<&str> = t
+            .group(group_names::PILOT)
+            .unwrap()
+            .direct_users()
+            .into_iter()
+            .collect();
+        for p in &people {
+            let u = t.user(&p.upn);
+            if p.presence == Presence::MfaServerOnly {
+                assert!(u.is_none(), "{} left the company", p.upn);
+                continue;
+            }
+            present += 1;
+            let u = u.unwrap_or_else(|| panic!("{} is in Entra", p.upn));
+            assert_eq!(u.employee_id(), p.employee_id);
+            assert_eq!(u.mail(), p.mail);
+            assert_eq!(u.display_name(), p.display_name);
+            assert_eq!(u.synced(), p.synced);
+            if p.synced {
+                assert_eq!(u.sid(), Some(p.sid.as_str()));
+                assert_eq!(u.sam_account_name(), Some(p.sam_account_name.as_str()));
+            } else {
+                assert_eq!(u.sid(), None, "cloud-only users have no on-premises SID");
+            }
+            let phones: Vec<(String, String)> = u
+                .phones()
+                .into_iter()
+                .map(|(ty, n)| (ty.graph_name().to_string(), n.to_string()))
+                .collect();
+            let mut seeded = p.entra.phones.clone();
+            seeded.sort_by_key(|(ty, _)| PhoneType::from_graph(ty));
+            assert_eq!(phones, seeded, "{}", p.upn);
+            assert_eq!(
+                u.authenticators(),
+                p.entra
+                    .authenticators
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(
+                u.default_method().map(|m| m.graph_name()),
+                p.entra.default_method.as_deref()
+            );
+            assert!(wave_members[usize::from(p.wave) - 1].contains(p.upn.as_str()));
+            assert_eq!(pilot.contains(p.upn.as_str()), p.pilot);
+            match p.identity {
+                MfaIdentity::Sid => by_sid.push((p.sid.clone(), u.id())),
+                MfaIdentity::Attribute => by_attr.push((p.employee_id.clone(), u.id())),
+                MfaIdentity::Upn => {}
+            }
+        }
+        assert_eq!(t.user_count(), present);
+    });
+    assert!(present > 900 && !by_sid.is_empty() && !by_attr.is_empty());
+
+    // The rules M2 and M3 find them over the wire.
+    let c = Client::new(&sim);
+    for (sid, id) in by_sid.iter().take(5) {
+        let a = c
+            .get(&format!(
+                "/v1.0/users?$filter={}&$select=id",
+                urlenc(&format!("onPremisesSecurityIdentifier eq '{sid}'"))
+            ))
+            .await;
+        assert_eq!(ids(&a.body), vec![id.clone()]);
+    }
+    for (emp, id) in by_attr.iter().take(5) {
+        let a = c
+            .get(&format!(
+                "/v1.0/users?$filter={}&$select=id",
+                urlenc(&format!("employeeId eq '{emp}'"))
+            ))
+            .await;
+        assert_eq!(ids(&a.body), vec![id.clone()]);
+    }
+
+    // The same seed gives the same ids, whatever the size.
+    let small = sim_support::start(100).await;
+    let first = &people[0].upn;
+    let (a, b) = (
+        sim.inspect(|t| t.user(first).map(|u| u.id())),
+        small.inspect(|t| t.user(first).map(|u| u.id())),
+    );
+    assert_eq!(a, b);
+    assert_eq!(sim.tenant_id(), small.tenant_id());
+}

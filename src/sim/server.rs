@@ -25,7 +25,7 @@ use super::error::ApiError;
 use super::faults::{Fault, FaultDice};
 use super::odata::PageKeys;
 use super::signin::{self, SignIn};
-use super::tenant::generate::{self, generate};
+use super::tenant::generate::generate;
 use super::tenant::{Tenant, fmt_oid};
 use super::throttle::Throttle;
 use super::token::{Admin, TokenKind, Tokens};
@@ -139,10 +139,9 @@ pub(crate) async fn start(cfg: SimConfig) -> std::io::Result<(Arc<State>, Handle
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     let (seed, users) = (cfg.seed, cfg.users);
-    let mut tenant =
-        tokio::task::spawn_blocking(move || generate(seed, generate::people(seed, users), users))
-            .await
-            .map_err(std::io::Error::other)?;
+    let mut tenant = tokio::task::spawn_blocking(move || generate(seed, users))
+        .await
+        .map_err(std::io::Error::other)?;
     let tenant_id = fmt_oid(tenant.id);
     let admin = Admin {
         upn: format!("mfa.admin@{}", tenant.initial_domain),

@@ -11,7 +11,7 @@ use super::{
     Authenticator, Contact, DefaultMethod, Domain, Federation, Group, GroupKind, Member,
     MethodConfig, MethodConfigId, PerUserMfa, PhoneType, Target, Tenant, User, new_oid,
 };
-use crate::datafile::sample::{DOMAIN, Person, Presence};
+use crate::datafile::sample::{DOMAIN, Person, Population, Presence};
 
 /// Names of the generated groups (tests and the demo refer to them).
 pub mod names {
@@ -40,6 +40,7 @@ pub(crate) fn initial_domain() -> String {
 
 /// Stream numbers of the id generators.
 const TENANT_STREAM: u64 = 0x7465_6e61_6e74;
+/// Mixed into the seed of each person's id stream.
 const USER_STREAM: u64 = 0x7573_6572;
 const OBJECT_STREAM: u64 = 0x6f62_6a65_6374;
 const RUNTIME_STREAM: u64 = 0x0072_756e_7469_6d65;
@@ -55,71 +56,125 @@ pub(crate) fn tenant_id(seed: u64) -> u128 {
     new_oid(&mut stream(seed, TENANT_STREAM))
 }
 
-/// Build the tenant of `people` (every one present in Entra becomes a user).
-pub(crate) fn generate(seed: u64, people: impl IntoIterator<Item = Person>, hint: usize) -> Tenant {
-    let mut t = Tenant::empty(tenant_id(seed), seed, stream(seed, RUNTIME_STREAM), hint);
+/// A person as an Entra user, before the tenant numbers them.
+struct Seeded {
+    user: User,
+    index: usize,
+    wave: u8,
+    pilot: bool,
+}
+
+/// The Entra side of person `p`, or `None` for people who left the company. Ids come
+/// from the person's own stream, so they do not depend on the organisation's size.
+fn seeded(seed: u64, p: Person) -> Option<Seeded> {
+    if p.presence == Presence::MfaServerOnly {
+        return None;
+    }
+    let mut ids = stream(seed ^ USER_STREAM, p.index as u64);
+    let mut user = User {
+        id: new_oid(&mut ids),
+        upn: p.upn.as_str().into(),
+        display_name: p.display_name.as_str().into(),
+        given_name: p.given_name.as_str().into(),
+        surname: p.surname.as_str().into(),
+        mail: p.mail.as_str().into(),
+        employee_id: p.employee_id.as_str().into(),
+        sam: p.synced.then(|| p.sam_account_name.as_str().into()),
+        sid: p.synced.then(|| p.sid.as_str().into()),
+        synced: p.synced,
+        enabled: true,
+        phones: [None, None, None],
+        authenticators: Vec::new(),
+        software_oath: Vec::new(),
+        hardware: Vec::new(),
+        preferred: p
+            .entra
+            .default_method
+            .as_deref()
+            .and_then(DefaultMethod::from_graph),
+        system_preferred: false,
+        per_user_mfa: PerUserMfa::Disabled,
+    };
+    for (kind, number) in &p.entra.phones {
+        if let Some(t) = PhoneType::from_graph(kind) {
+            user.phones[t.slot()] = Some(number.as_str().into());
+        }
+    }
+    for name in &p.entra.authenticators {
+        user.authenticators.push(Authenticator {
+            id: new_oid(&mut ids),
+            display_name: name.as_str().into(),
+            phone_app_version: "6.2409.6294".into(),
+        });
+    }
+    Some(Seeded {
+        user,
+        index: p.index,
+        wave: p.wave,
+        pilot: p.pilot,
+    })
+}
+
+/// The people of `Population::new(seed, users)` as Entra users, in index order. Person
+/// `i` needs no other person, so the work is split across the cores.
+fn people(seed: u64, users: usize) -> Vec<Seeded> {
+    let pop = Population::new(seed, users);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let chunk = users.div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = (0..users)
+            .step_by(chunk)
+            .map(|from| {
+                s.spawn(move || {
+                    (from..(from + chunk).min(users))
+                        .filter_map(|i| seeded(seed, pop.person(i)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(users);
+        for part in parts {
+            match part.join() {
+                Ok(v) => all.extend(v),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    })
+}
+
+/// Build the tenant of the organisation `Population::new(seed, users)`: every person
+/// present in Entra becomes a user.
+pub(crate) fn generate(seed: u64, users: usize) -> Tenant {
+    let people = people(seed, users);
+    let mut t = Tenant::empty(
+        tenant_id(seed),
+        seed,
+        stream(seed, RUNTIME_STREAM),
+        people.len(),
+    );
     t.initial_domain = initial_domain();
-    let mut user_ids = stream(seed, USER_STREAM);
     let mut object_ids = stream(seed, OBJECT_STREAM);
 
     let mut waves: [Vec<Member>; 3] = Default::default();
     let mut rollout_waves: [Vec<Member>; 3] = Default::default();
     let mut pilot = Vec::new();
-    let mut everyone = Vec::with_capacity(hint);
-    let mut all_staff = Vec::with_capacity(hint);
+    let mut everyone = Vec::with_capacity(people.len());
+    let mut all_staff = Vec::with_capacity(people.len());
     let mut contractors = Vec::new();
 
     for p in people {
-        // Every person draws an id, present or not, so ids do not shift with presence.
-        let id = new_oid(&mut user_ids);
-        if p.presence == Presence::MfaServerOnly {
-            continue;
-        }
-        let mut user = User {
-            id,
-            upn: p.upn.as_str().into(),
-            display_name: p.display_name.as_str().into(),
-            given_name: p.given_name.as_str().into(),
-            surname: p.surname.as_str().into(),
-            mail: p.mail.as_str().into(),
-            employee_id: p.employee_id.as_str().into(),
-            sam: p.synced.then(|| p.sam_account_name.as_str().into()),
-            sid: p.synced.then(|| p.sid.as_str().into()),
-            synced: p.synced,
-            enabled: true,
-            phones: [None, None, None],
-            authenticators: Vec::new(),
-            software_oath: Vec::new(),
-            hardware: Vec::new(),
-            preferred: p
-                .entra
-                .default_method
-                .as_deref()
-                .and_then(DefaultMethod::from_graph),
-            system_preferred: false,
-            per_user_mfa: PerUserMfa::Disabled,
-        };
-        for (kind, number) in &p.entra.phones {
-            if let Some(t) = PhoneType::from_graph(kind) {
-                user.phones[t.slot()] = Some(number.as_str().into());
-            }
-        }
-        for name in &p.entra.authenticators {
-            user.authenticators.push(Authenticator {
-                id: new_oid(&mut object_ids),
-                display_name: name.as_str().into(),
-                phone_app_version: "6.2409.6294".into(),
-            });
-        }
-        let u = t.push_user(user);
+        let synced = p.user.synced;
+        let u = t.push_user(p.user);
         let m = Member::User(u);
         everyone.push(m);
-        if p.synced {
-            all_staff.push(m);
-        }
         let w = usize::from(p.wave.clamp(1, 3)) - 1;
         waves[w].push(m);
-        if p.synced {
+        if synced {
+            all_staff.push(m);
             rollout_waves[w].push(m);
         }
         if p.pilot {
@@ -267,116 +322,5 @@ fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
-    }
-}
-
-/// The people of the organisation for `seed` and `users`.
-pub(crate) fn people(seed: u64, users: usize) -> impl Iterator<Item = Person> {
-    stand_in::people(seed, users)
-}
-
-/// Hand-made people, used until the population generator lands in this branch.
-mod stand_in {
-    use chrono::{TimeZone, Utc};
-
-    use crate::datafile::sample::{
-        DOMAIN, EntraSeed, MfaIdentity, MfaRecord, NETBIOS, Person, Presence,
-    };
-
-    const GIVEN: [&str; 12] = [
-        "Ann", "Bob", "Chloé", "David", "Eva", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kate",
-        "Liam",
-    ];
-    const SURNAMES: [&str; 10] = [
-        "Smith", "O'Neil", "García", "Nguyen", "Müller", "Okafor", "Rossi", "Kowalski", "Ahmed",
-        "Dubois",
-    ];
-
-    pub(super) fn people(seed: u64, users: usize) -> impl Iterator<Item = Person> {
-        (0..users).map(move |i| person(seed, i))
-    }
-
-    fn person(seed: u64, i: usize) -> Person {
-        let mix = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ seed;
-        let given = GIVEN[i % GIVEN.len()];
-        let surname = SURNAMES[(i / GIVEN.len()) % SURNAMES.len()];
-        let local = format!("{}.{}{}", ascii(given), ascii(surname), i);
-        let upn = format!("{local}@{DOMAIN}");
-        let sam = format!("{}{}", &ascii(given)[..1], i);
-        let presence = match mix % 40 {
-            0 => Presence::MfaServerOnly,
-            1 => Presence::EntraOnly,
-            _ => Presence::Both,
-        };
-        let mut entra = EntraSeed::default();
-        if mix % 7 == 3 {
-            entra
-                .phones
-                .push(("mobile".into(), format!("+1 42555{:05}", i % 100_000)));
-            entra.default_method = Some("sms".into());
-        }
-        if mix % 11 == 5 {
-            entra.authenticators.push(format!("{given}'s iPhone"));
-        }
-        let at = Utc
-            .with_ymd_and_hms(2024, 3, 1, 9, 0, 0)
-            .single()
-            .unwrap_or_default();
-        Person {
-            index: i,
-            given_name: given.into(),
-            surname: surname.into(),
-            display_name: format!("{given} {surname}"),
-            upn: upn.clone(),
-            mail: upn.clone(),
-            sam_account_name: sam.clone(),
-            sid: format!("S-1-5-21-1004336348-1177238915-682003330-{}", 1100 + i),
-            employee_id: format!("E{:06}", 10_000 + i),
-            identity: match i % 3 {
-                0 => MfaIdentity::Upn,
-                1 => MfaIdentity::Sid,
-                _ => MfaIdentity::Attribute,
-            },
-            presence,
-            synced: mix % 25 != 2,
-            wave: (i % 3) as u8 + 1,
-            pilot: i.is_multiple_of(20),
-            mfa: MfaRecord {
-                username: format!("{NETBIOS}\\{sam}"),
-                upn: Some(upn),
-                sid: None,
-                email: None,
-                ad_attributes: Vec::new(),
-                country_code: Some("1".into()),
-                phone: Some(format!("425555{:04}", i % 10_000)),
-                extension: None,
-                backup_country_code: None,
-                backup_phone: None,
-                backup_extension: None,
-                default_method: Some("phone_call".into()),
-                phone_call_mode: None,
-                text_message_mode: None,
-                mobile_app_mode: None,
-                language: None,
-                enabled: true,
-                changed_at: at,
-                devices: Vec::new(),
-                tokens: Vec::new(),
-            },
-            entra,
-        }
-    }
-
-    fn ascii(s: &str) -> String {
-        s.chars()
-            .filter_map(|c| match c {
-                'é' => Some('e'),
-                'í' => Some('i'),
-                'ü' => Some('u'),
-                '\'' => Some('\''),
-                c if c.is_ascii_alphabetic() => Some(c.to_ascii_lowercase()),
-                _ => None,
-            })
-            .collect()
     }
 }

@@ -5,7 +5,7 @@
 //! lookup, keeps them a few megabytes and fast to build. Keys need not be unique.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{DefaultHasher, Hasher};
 
 #[derive(Debug, Default)]
 pub(crate) struct KeyIndex {
@@ -18,11 +18,22 @@ enum Slot {
     Many(Vec<u32>),
 }
 
-/// Hash of the key, lower-cased.
+/// Hash of the key, lower-cased (ASCII byte by byte, the rest char by char).
 fn key_hash(key: &str) -> u64 {
     let mut h = DefaultHasher::new();
-    for c in key.chars().flat_map(char::to_lowercase) {
-        c.hash(&mut h);
+    if key.is_ascii() {
+        let mut buf = [0u8; 64];
+        for chunk in key.as_bytes().chunks(buf.len()) {
+            let lower = &mut buf[..chunk.len()];
+            lower.copy_from_slice(chunk);
+            lower.make_ascii_lowercase();
+            h.write(lower);
+        }
+    } else {
+        let mut enc = [0u8; 4];
+        for c in key.chars().flat_map(char::to_lowercase) {
+            h.write(c.encode_utf8(&mut enc).as_bytes());
+        }
     }
     h.finish()
 }
