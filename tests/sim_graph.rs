@@ -1216,6 +1216,23 @@ async fn the_tenant_holds_the_population_people() {
         assert_eq!(ids(&a.body), vec![id.clone()]);
     }
 
+    // UPNs with an apostrophe resolve over the wire, in both key forms.
+    let odd = people
+        .iter()
+        .find(|p| p.upn.contains('\'') && p.presence != Presence::MfaServerOnly)
+        .expect("an apostrophe in some UPN");
+    let a = c
+        .get(&format!(
+            "/v1.0/users/{}?$select=id,userPrincipalName",
+            odd.upn
+        ))
+        .await;
+    assert_eq!(a.body["userPrincipalName"], odd.upn, "{}", a.body);
+    let a = c
+        .get(&format!("/v1.0/users('{}')", odd.upn.replace('\'', "''")))
+        .await;
+    assert_eq!(a.body["userPrincipalName"], odd.upn);
+
     // The same seed gives the same ids, whatever the size.
     let small = sim_support::start(100).await;
     let first = &people[0].upn;

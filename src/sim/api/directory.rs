@@ -484,10 +484,12 @@ fn members(ctx: &Ctx<'_>, key: &str, rel: &str, cast: Option<&str>) -> ApiResult
     let sel = q.checked_select(&known, "directoryObject")?;
     let t = ctx.state.read_tenant();
     let g = t.find_group(key).ok_or_else(|| ApiError::no_object(key))?;
-    let list = if rel == "transitiveMembers" {
-        t.transitive_members(g)
+    let flattened;
+    let list: &[Member] = if rel == "transitiveMembers" {
+        flattened = t.transitive_members(g);
+        &flattened
     } else {
-        std::sync::Arc::new(t.groups[g as usize].members.clone())
+        &t.groups[g as usize].members
     };
     let keep = |m: &Member| -> bool {
         let cast_ok = matches!(
