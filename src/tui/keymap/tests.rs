@@ -27,7 +27,9 @@ fn problems(user: &str) -> Vec<KeymapProblem> {
 fn one(user: &str, kind: ProblemKind) -> KeymapProblem {
     let ps = problems(user);
     assert_eq!(ps.len(), 1, "{ps:#?}");
-    let p = ps.into_iter().next().unwrap();
+    let Some(p) = ps.into_iter().next() else {
+        panic!("no problem reported")
+    };
     assert_eq!(p.kind, kind, "{p}");
     p
 }
