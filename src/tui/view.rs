@@ -116,6 +116,12 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
             Some(_) => Span::styled(" READ-ONLY ", t.badge_read_only()),
         }],
     ));
+    if app.engine_stopped {
+        segs.push((
+            0,
+            vec![Span::raw(" "), Span::styled("ENGINE STOPPED", t.error())],
+        ));
+    }
     match &app.session {
         None => segs.push((0, vec![sep(), Span::styled("not signed in yet", t.dim())])),
         Some(id) => {

@@ -336,6 +336,21 @@ impl ViewIndex {
         out
     }
 
+    /// Where row `r` is shown, if it is.
+    pub fn position(&self, rows: &Rows, r: u32) -> Option<usize> {
+        let pos = if self.sort == SortKey::Arrival {
+            self.visible.partition_point(|&x| x < r)
+        } else {
+            self.visible
+                .partition_point(|&x| self.cmp(rows, x, r) == Ordering::Less)
+        };
+        if self.visible.get(pos) == Some(&r) {
+            return Some(pos);
+        }
+        // A status order that is stale until its throttled rebuild: look it up.
+        self.visible.iter().position(|&x| x == r)
+    }
+
     /// A row's status or mark changed: it may have moved or entered/left the filter.
     pub fn row_changed(&mut self) {
         if self.sort == SortKey::Status || self.terms.iter().any(|t| t.mask != 0) {

@@ -183,9 +183,14 @@ impl UsersPane {
         if self.group.as_ref().is_none_or(|g| g.id != group_id) {
             return; // a page of a group replaced since
         }
+        let keep = self.selected_row();
         let first = self.rows.push_page(page, data);
         self.view.rows_added(first, &self.rows);
         self.cursor.set_len(self.view.visible().len());
+        // Rows sorted in before the selection must not move it to someone else.
+        if let Some(pos) = keep.and_then(|r| self.view.position(&self.rows, r)) {
+            self.cursor.select(pos);
+        }
         let loaded = loaded.max(self.rows.len());
         self.load = Some(if done {
             Load::Loaded { loaded }
@@ -303,9 +308,7 @@ impl UsersPane {
 
     fn reselect(&mut self, keep: Option<u32>) {
         self.cursor.set_len(self.view.visible().len());
-        if let Some(r) = keep
-            && let Some(pos) = self.view.visible().iter().position(|&x| x == r)
-        {
+        if let Some(pos) = keep.and_then(|r| self.view.position(&self.rows, r)) {
             self.cursor.select(pos);
         }
         self.touch();
