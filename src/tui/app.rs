@@ -183,6 +183,8 @@ pub struct App {
     pub(crate) quit: QuitState,
     pub(crate) outbox: Vec<Command>,
     pub(crate) dirty: bool,
+    /// The change came from the keyboard: draw without waiting for the frame interval.
+    pub(crate) urgent: bool,
     header_due: Option<Instant>,
 }
 
@@ -223,6 +225,7 @@ impl App {
             quit: QuitState::Running,
             outbox: Vec::new(),
             dirty: true,
+            urgent: false,
             header_due: None,
         };
         if let Some(group) = app.opts.group.clone() {
@@ -244,8 +247,14 @@ impl App {
         self.dirty
     }
 
+    /// Whether the pending change came from the admin (keys, resize).
+    pub fn is_urgent(&self) -> bool {
+        self.urgent
+    }
+
     pub fn drawn(&mut self) {
         self.dirty = false;
+        self.urgent = false;
     }
 
     /// The engine's event channel closed.
@@ -321,6 +330,7 @@ impl App {
     // ------------------------------------------------------------------ update
 
     pub fn update(&mut self, msg: Msg, now: Instant) {
+        let is_input = matches!(msg, Msg::Terminal(_));
         let changed = match msg {
             Msg::Engine(ev) => {
                 self.on_engine(ev, now);
@@ -337,6 +347,7 @@ impl App {
         };
         if changed {
             self.dirty = true;
+            self.urgent |= is_input;
             self.prepare(now);
         }
     }

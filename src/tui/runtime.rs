@@ -1,7 +1,8 @@
 //! The one loop: engine events, terminal input and timers joined in a biased
 //! `tokio::select!` — engine events first, then input, then a timer only when one is
 //! due. Everything queued is handled before a frame is drawn, at most one frame every
-//! [`FRAME`], and only when something changed.
+//! [`FRAME`] for engine changes (every [`INPUT_FRAME`] when a key changed something),
+//! and only when something changed.
 //!
 //! Engine events are drained for at most [`ENGINE_BUDGET`] per turn, then queued input
 //! is drained too, so a flood of member pages cannot starve the keyboard.
@@ -21,8 +22,11 @@ use crate::engine::{Command, EngineLink};
 
 /// Shortest time between two frames (~60 per second).
 pub const FRAME: Duration = Duration::from_millis(16);
+/// Shortest time between a frame and one that answers a key: the admin's keys do not
+/// wait out [`FRAME`] behind a flood of engine events.
+pub const INPUT_FRAME: Duration = Duration::from_millis(4);
 /// Longest stretch spent on queued engine events before input gets its turn.
-pub const ENGINE_BUDGET: Duration = Duration::from_millis(8);
+pub const ENGINE_BUDGET: Duration = Duration::from_millis(4);
 
 impl App {
     /// Run until the admin quits and the engine has stopped (or its channel closed), or
@@ -66,7 +70,7 @@ impl App {
             {
                 break;
             }
-            let frame_due = self.is_dirty().then_some(last_frame + FRAME);
+            let frame_due = self.is_dirty().then_some(last_frame + self.frame_gap());
             let deadline = match (self.deadline(), frame_due) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -134,7 +138,7 @@ impl App {
                 break;
             }
             let now = Instant::now();
-            if self.is_dirty() && now >= last_frame + FRAME {
+            if self.is_dirty() && now >= last_frame + self.frame_gap() {
                 terminal
                     .draw(|f| super::view::render(&self, f))
                     .map_err(term)?;
@@ -150,6 +154,12 @@ impl App {
             self.drawn();
         }
         Ok(self)
+    }
+}
+
+impl App {
+    fn frame_gap(&self) -> Duration {
+        if self.is_urgent() { INPUT_FRAME } else { FRAME }
     }
 }
 
