@@ -305,3 +305,92 @@ async fn an_engine_that_goes_away_is_reported_and_quitting_needs_no_wait() {
     assert_eq!(app.quit_state(), QuitState::Done);
     assert!(term.backend().to_string().contains("ENGINE STOPPED"));
 }
+
+/// An input stream that, like crossterm's `EventStream`, remembers one waker and wakes
+/// it once: the loop must poll it with its own waker every time, or keys after the
+/// first burst would never be read.
+mod one_waker {
+    use std::collections::VecDeque;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+
+    use futures::Stream;
+    use ratatui::crossterm::event::Event as TermEvent;
+
+    #[derive(Default)]
+    struct Shared {
+        queue: VecDeque<TermEvent>,
+        /// Set once per "waiting thread", like crossterm's wake task.
+        waker: Option<Waker>,
+        closed: bool,
+    }
+
+    #[derive(Clone, Default)]
+    pub struct Keys(Arc<Mutex<Shared>>);
+
+    impl Keys {
+        pub fn push(&self, e: TermEvent) {
+            let waker = self.0.lock().ok().and_then(|mut s| {
+                s.queue.push_back(e);
+                s.waker.take()
+            });
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
+
+    impl Stream for Keys {
+        type Item = TermEvent;
+        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<TermEvent>> {
+            let Ok(mut s) = self.0.lock() else {
+                return Poll::Ready(None);
+            };
+            if let Some(e) = s.queue.pop_front() {
+                return Poll::Ready(Some(e));
+            }
+            if s.closed {
+                return Poll::Ready(None);
+            }
+            // Keep the first waker until it is used, as a waiting thread would.
+            if s.waker.is_none() {
+                s.waker = Some(cx.waker().clone());
+            }
+            Poll::Pending
+        }
+    }
+}
+
+#[tokio::test]
+async fn keys_after_the_first_burst_are_read_from_a_one_waker_stream() {
+    let (link, mut end) = EngineLink::pair(64);
+    let keys = one_waker::Keys::default();
+    let app = App::new(options(), Rect::new(0, 0, 80, 24));
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap_or_else(|e| panic!("{e}"));
+    let stream = keys.clone();
+    let ui = tokio::spawn(async move {
+        app.run(&mut term, stream, link)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    let key = |k: &str| TermEvent::Key(Key::parse(k).unwrap_or_else(|e| panic!("{e}")).to_event());
+    for k in ["?", "esc", "x", "esc"] {
+        keys.push(key(k));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    keys.push(key("q"));
+    let cmd = tokio::time::timeout(Duration::from_secs(5), end.commands.recv())
+        .await
+        .unwrap_or_else(|_| panic!("q was never read: the loop lost the stream's waker"));
+    assert!(matches!(cmd, Some(Command::Shutdown)));
+    end.events
+        .send(Event::Stopped)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = tokio::time::timeout(Duration::from_secs(5), ui)
+        .await
+        .unwrap_or_else(|_| panic!("run did not return"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(app.quit_state(), QuitState::Done);
+}

@@ -894,6 +894,7 @@ impl App {
 
     /// Run an action that passed the keymap: check, confirm by tier, execute.
     pub fn dispatch(&mut self, action: Action, now: Instant) {
+        tracing::debug!(action = action.name(), "dispatch");
         if let Availability::Unavailable(why) = self.available(action) {
             self.say(Level::Warn, format!("{}: {why}", action.description()), now);
             return;

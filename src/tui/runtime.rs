@@ -7,9 +7,10 @@
 //! Engine events are drained for at most [`ENGINE_BUDGET`] per turn, then queued input
 //! is drained too, so a flood of member pages cannot starve the keyboard.
 
+use std::task::Poll;
 use std::time::Duration;
 
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::crossterm::event::Event as TermEvent;
@@ -122,13 +123,14 @@ impl App {
                     }
                 }
             }
+            // `poll!` polls with this task's waker: a stream that keeps only the last
+            // waker (crossterm's EventStream does) must never be left holding a dummy
+            // one, or the next key would wake no one.
             while input_open {
-                match input.next().now_or_never() {
-                    Some(Some(ev)) => self.update(Msg::Terminal(ev), Instant::now()),
-                    Some(None) => {
-                        input_open = false;
-                    }
-                    None => break,
+                match futures::poll!(input.next()) {
+                    Poll::Ready(Some(ev)) => self.update(Msg::Terminal(ev), Instant::now()),
+                    Poll::Ready(None) => input_open = false,
+                    Poll::Pending => break,
                 }
             }
             if !input_open {
