@@ -280,3 +280,32 @@ fn no_color_keeps_meaning_in_words() {
         "a colour was used with NO_COLOR"
     );
 }
+
+#[test]
+fn group_prompt_and_finished_run_with_auto_sync() {
+    for (w, h) in SIZES {
+        let mut t = Harness::loaded(w, h, 40);
+        t.keys(&["o"]);
+        t.text("MFA Migration Wave 2");
+        snap("group_prompt", w, h, t.screen());
+        t.keys(&["esc"]);
+        with_statuses(&mut t);
+        t.migration(MigrationEvent::Finished {
+            dry_run: false,
+            progress: Progress {
+                targeted: 40,
+                done: 40,
+                verified: 36,
+                skipped: 2,
+                failed: 2,
+                writes: 97,
+                ..Default::default()
+            },
+            cancelled: false,
+        });
+        t.migration(MigrationEvent::AutoSync {
+            next_run: Some(fx::now() + chrono::Duration::minutes(15)),
+        });
+        snap("users_run_finished_auto_sync", w, h, t.screen());
+    }
+}

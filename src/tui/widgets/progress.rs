@@ -124,10 +124,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, run: &RunState, env: &Env<'_>) 
             s.push(sep());
         }
         s.push(Span::styled("auto-sync on", t.accent()));
+        segs.push((0, s));
         if let Some(next) = run.auto_sync_next {
-            s.push(Span::raw(format!(", next {}", next.format("%H:%M UTC"))));
+            segs.push((
+                3,
+                vec![Span::raw(format!(", next {}", next.format("%H:%M UTC")))],
+            ));
         }
-        segs.push((1, s));
     }
     frame.render_widget(Paragraph::new(super::fit_line(segs, area.width)), area);
 }
