@@ -498,3 +498,15 @@ fn engine_errors_are_shown_and_a_stopped_engine_blocks_writes() {
     t.keys(&["q"]);
     assert_eq!(t.app.quit_state(), mfa_cutover::tui::app::QuitState::Done);
 }
+
+#[test]
+fn reloading_the_group_closes_a_detail_view_whose_row_would_change_meaning() {
+    let mut t = Harness::loaded(80, 24, 10);
+    t.keys(&["j", "d", "ctrl+r"]);
+    assert!(t.app.view().is_none());
+    assert!(matches!(
+        t.take_sent().as_slice(),
+        [Command::Directory(DirectoryCommand::LoadMembers { .. })]
+    ));
+    assert!(t.app.users.rows.is_empty(), "rows of the old load are gone");
+}

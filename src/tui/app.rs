@@ -423,6 +423,7 @@ impl App {
         let data = data.as_deref();
         match d {
             DirectoryEvent::GroupFound(g) => {
+                self.close_row_views();
                 let cmd = self.users.begin(g);
                 self.outbox.push(cmd);
             }
@@ -960,6 +961,7 @@ impl App {
             A::PrevTab => self.go(self.tab.prev()),
             A::Refresh => {
                 if let Some(g) = self.users.group.clone() {
+                    self.close_row_views();
                     let cmd = self.users.begin(g);
                     self.outbox.push(cmd);
                     self.say(Level::Info, "reloading members from the tenant", now);
@@ -1098,6 +1100,13 @@ impl App {
                     input: TextInput::default(),
                 });
             }
+        }
+    }
+
+    /// Row indices are about to mean other users (a reload): views holding one close.
+    fn close_row_views(&mut self) {
+        if matches!(self.view, Some(View::Detail(_))) {
+            self.view = None;
         }
     }
 
@@ -1332,6 +1341,7 @@ impl App {
                 if let Some(item) = m.selected() {
                     let g = item.value.clone();
                     self.modal = None;
+                    self.close_row_views();
                     let cmd = self.users.begin(g);
                     self.outbox.push(cmd);
                 }

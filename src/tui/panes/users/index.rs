@@ -276,10 +276,12 @@ impl ViewIndex {
                 break;
             };
             let at = (pos + off) as u32;
-            // starts is sorted: the row holding `at` is the last start <= at.
-            row += starts[row..]
-                .partition_point(|&s| s <= at)
-                .saturating_sub(1);
+            // Rows only move forward: step to the row holding `at` (the last start
+            // <= at). Over a whole scan that is one pass over `starts`, however many
+            // hits there are.
+            while starts.get(row + 1).is_some_and(|&s| s <= at) {
+                row += 1;
+            }
             if let Some(h) = hit.get_mut(row) {
                 *h = true;
             }
@@ -454,6 +456,27 @@ mod tests {
         v.rows_added(first, &r);
         let upns: Vec<&str> = v.visible().iter().map(|&i| r.upn_key(i)).collect();
         assert_eq!(upns, ["x@x"]);
+    }
+
+    proptest::proptest! {
+        /// The one-pass scan agrees with checking every row on its own, for any
+        /// rows and any terms (substrings, no hits, several terms).
+        #[test]
+        fn scan_agrees_with_a_row_by_row_filter(
+            upns in proptest::collection::vec("[a-c]{0,6}@[a-c.]{0,4}", 0..60),
+            text in "[a-c@. ]{0,7}",
+        ) {
+            let refs: Vec<&str> = upns.iter().map(String::as_str).collect();
+            let rows = rows(&refs);
+            let mut v = ViewIndex::default();
+            v.rebuild(&rows);
+            v.set_filter(&text, &rows);
+            let terms: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+            let naive: Vec<u32> = (0..rows.len() as u32)
+                .filter(|&i| terms.iter().all(|t| rows.hay(i).contains(t.as_str())))
+                .collect();
+            proptest::prop_assert_eq!(v.visible(), naive.as_slice());
+        }
     }
 
     #[test]
