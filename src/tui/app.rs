@@ -1221,12 +1221,17 @@ impl App {
                 }
             )),
         ];
-        if b.planned_users > 0 {
+        if b.planned.users > 0 {
+            let p = &b.planned;
             lines.push(Line::raw(format!(
-                "Dry run: {} writes for {} users; {} must re-register the app (A3).",
-                thousands(b.planned_ops),
-                thousands(b.planned_users),
-                thousands(b.reregister)
+                "Dry run: {} writes ({} phones, {} tokens, {} defaults) for {}; {} must \
+                 re-register the app (A3).",
+                thousands(p.writes),
+                thousands(p.phone_writes),
+                thousands(p.token_writes),
+                thousands(p.default_writes),
+                plural(p.users_with_writes, "user", "users"),
+                thousands(p.must_reregister)
             )));
         } else {
             lines.push(Line::styled(

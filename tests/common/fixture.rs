@@ -17,7 +17,8 @@ use mfa_cutover::engine::{GroupInfo, Member};
 use mfa_cutover::graph::{CallRecord, Identity, TokenKind};
 use mfa_cutover::migrate::{
     Action, EntraAuthenticator, EntraDefault, EntraMethods, EntraPhone, EntraUser, ExpectSlot,
-    Expected, Match, Note, Op, PhoneSlot, Plan, PlanUser, PreferredMethod, Rule, Skip, Subject,
+    Expected, Match, Note, NoteKind, Op, PhoneSlot, Plan, PlanUser, PreferredMethod, Rule, Skip,
+    Subject,
 };
 use mfa_cutover::phone::PhoneNumber;
 
@@ -216,6 +217,7 @@ pub fn plan(i: usize) -> Arc<Plan> {
                 name: "iPhone 15".into(),
             },
             rule: Rule::A3,
+            kind: NoteKind::MustReregister,
             text: "must re-register the app".into(),
         });
     }
@@ -246,6 +248,9 @@ pub fn plan(i: usize) -> Arc<Plan> {
             tokens: Vec::new(),
             default: Some(PreferredMethod::VoiceMobile),
         },
+        usable: [PreferredMethod::VoiceMobile, PreferredMethod::Sms]
+            .into_iter()
+            .collect(),
     })
 }
 

@@ -15,57 +15,21 @@ use super::users::rows::Row;
 use super::users::{UsersPane, skip_text};
 use super::{Env, thousands};
 use crate::engine::UserStatus;
-use crate::migrate::{Action as Write, Match, Plan, Rule, Subject, UserSkip};
+use crate::migrate::{Action as Write, Match, Plan, Rule, UserSkip};
 use crate::tui::widgets::virtual_table::Cursor;
 
 fn rules(r: &[Rule]) -> String {
     r.iter().map(Rule::to_string).collect::<Vec<_>>().join(" ")
 }
 
-fn subject(s: &Subject) -> String {
-    match s {
-        Subject::User => "user".into(),
-        Subject::Phone => "phone".into(),
-        Subject::BackupPhone => "backup phone".into(),
-        Subject::Device { name } => format!("app {name:?}"),
-        Subject::Token { serial } => format!("token {serial}"),
-        Subject::DefaultMethod => "default method".into(),
-    }
-}
-
-/// One write in words.
+/// One write in the planner's words (the CLI prints the same), marked `+` when it adds
+/// and `~` when it changes what Entra has.
 pub fn op_text(a: &Write) -> String {
-    match a {
-        Write::AddPhone { slot, number } => {
-            format!("+ add {} {}", slot.graph_name(), number.graph())
-        }
-        Write::UpdatePhone { slot, from, to } => {
-            format!("~ update {} {from} → {}", slot.graph_name(), to.graph())
-        }
-        Write::CreateHardwareToken {
-            serial,
-            manufacturer,
-            model,
-            time_step,
-            ..
-        } => format!(
-            "+ create hardware token {serial} ({manufacturer} {model}, {}s)",
-            time_step.secs()
-        ),
-        Write::AssignHardwareToken {
-            serial, activate, ..
-        } => {
-            if *activate {
-                format!("+ assign and activate token {serial}")
-            } else {
-                format!("+ assign token {serial} (HOTP: not activated)")
-            }
-        }
-        Write::SetDefaultMethod { method, from } => format!(
-            "~ default method {} → {method}",
-            from.as_deref().unwrap_or("—")
-        ),
-    }
+    let mark = match a {
+        Write::UpdatePhone { .. } | Write::SetDefaultMethod { .. } => '~',
+        _ => '+',
+    };
+    format!("{mark} {a}")
 }
 
 fn op_kind(a: &Write) -> &'static str {
@@ -101,7 +65,7 @@ pub fn plan_lines(plan: &Plan, env: &Env<'_>, width: u16) -> Vec<Line<'static>> 
     }
     for s in &plan.skips {
         l.push(with_rules(
-            format!("− skip {}: {}", subject(&s.subject), s.reason),
+            format!("− skip {}: {}", s.subject, s.reason),
             s.rule.to_string(),
             width,
             env,
@@ -109,7 +73,7 @@ pub fn plan_lines(plan: &Plan, env: &Env<'_>, width: u16) -> Vec<Line<'static>> 
     }
     for n in &plan.notes {
         l.push(with_rules(
-            format!("· {}: {}", subject(&n.subject), n.text),
+            format!("· {}: {}", n.subject, n.text),
             n.rule.to_string(),
             width,
             env,

@@ -30,8 +30,9 @@ use self::rows::{EntraState, Row, Rows};
 use super::{Env, thousands};
 use crate::datafile::{DataSet, Known, OathKind};
 use crate::engine::{Command, DirectoryCommand, GroupInfo, Member, Progress, Scope, UserStatus};
+use crate::migrate::summary::BlastRadius;
 use crate::migrate::{
-    EntraMethods, ExpectSlot, HardwareStatus, Match, MigrationSettings, MobileAppHandling, UserSkip,
+    EntraMethods, HardwareStatus, Match, MigrationSettings, MobileAppHandling, UserSkip,
 };
 use crate::tui::action::{Action, Availability, Context};
 use crate::tui::widgets::{progress, virtual_table};
@@ -65,7 +66,7 @@ pub struct RunState {
 }
 
 /// What a write would touch, shown before it runs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Blast {
     pub users: usize,
     pub matched: usize,
@@ -78,10 +79,8 @@ pub struct Blast {
     pub no_usable: usize,
     /// Entra methods not read yet, so usability is not known.
     pub usable_unknown: usize,
-    /// From the latest dry run.
-    pub planned_users: usize,
-    pub planned_ops: usize,
-    pub reregister: usize,
+    /// The users' latest plans (a dry run), summed by the planner's own rules.
+    pub planned: BlastRadius,
 }
 
 #[derive(Debug, Default)]
@@ -582,11 +581,7 @@ impl UsersPane {
                 None => b.usable_unknown += 1,
             }
             if let Some(plan) = &row.plan {
-                b.planned_users += 1;
-                b.planned_ops += plan.ops.len();
-                if plan.must_reregister_app() {
-                    b.reregister += 1;
-                }
+                b.planned.add(plan);
             }
         }
         b
@@ -794,10 +789,10 @@ impl UsersPane {
     }
 }
 
-/// Whether the user will have a usable Entra method after a migration: `Some(true)`
-/// when Entra already has one, the plan leads to one, or MFA Server holds something a
-/// migration writes; `Some(false)` when none of these and Entra's methods are known;
-/// `None` when Entra's methods are not read yet.
+/// Whether the user will have a usable Entra method after a migration: the plan's
+/// answer when there is a plan (`Plan::usable`, rule D3); else `Some(true)` when Entra
+/// already shows one or MFA Server holds something a migration writes, `Some(false)`
+/// when neither and Entra's methods are known, `None` when they are not read yet.
 pub fn usable_after(
     row: &Row,
     data: Option<&DataSet>,
@@ -808,14 +803,9 @@ pub fn usable_after(
     {
         return Some(true);
     }
+    // The planner knows best: the methods policy and what the plan registers (D3).
     if let Some(plan) = &row.plan {
-        let e = &plan.expected;
-        let slot = [e.mobile, e.alternate_mobile, e.office]
-            .iter()
-            .any(|s| matches!(s, ExpectSlot::Number(_)));
-        if slot || e.tokens.iter().any(|t| t.activated) {
-            return Some(true);
-        }
+        return Some(plan.has_usable_method());
     }
     if let Match::Matched { user, .. } = &row.member.matched
         && let Some(u) = data.and_then(|d| d.user(*user))
