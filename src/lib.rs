@@ -19,3 +19,4 @@ pub mod otp;
 pub mod phone;
 pub mod secret;
 pub mod sim;
+pub mod tui;
