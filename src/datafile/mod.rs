@@ -2,6 +2,7 @@
 //! (datafile.md). Everything here reads; nothing here ever writes to an input.
 
 pub mod known;
+pub mod layout;
 pub mod model;
 pub mod sample;
 
