@@ -199,7 +199,8 @@ pub struct InputSummary {
     pub kind: InputKind,
     pub size: u64,
     pub modified: Option<DateTime<Utc>>,
-    /// Lower-case hex SHA-256 of the file's bytes (of every file, in path order, for a folder).
+    /// Lower-case hex SHA-256 of the file's bytes (for a folder: of its files' hex
+    /// digests, each followed by a newline, in path order).
     pub sha256: String,
     pub rows: u64,
     /// Model fields this input carries, e.g. `phone`, `default_method`, `devices`.
@@ -221,6 +222,7 @@ pub enum ProblemKind {
     UnknownValue,
     DuplicateUsername,
     TokenWithoutUser,
+    DeviceWithoutUser,
     BadSecret,
     BadTimestamp,
     InvalidUtf8,
@@ -232,7 +234,7 @@ pub enum ProblemKind {
 pub struct RowProblem {
     /// Index into [`DataSet::inputs`].
     pub input: usize,
-    /// 1-based row (CSV line of the record, or SQLite rowid).
+    /// 1-based row: the record's number after the header in a CSV, or the SQLite rowid.
     pub row: Option<u64>,
     /// The username the row belongs to, when it has one.
     pub user: Option<String>,
@@ -763,6 +765,13 @@ impl DataSetBuilder {
         self.set.users.is_empty()
     }
 
+    /// Make room for `more` users (a reader that knows its row count up front).
+    pub fn reserve_users(&mut self, more: usize) {
+        self.set.users.reserve_exact(more);
+        self.carries_devices.reserve_exact(more);
+        self.carries_tokens.reserve_exact(more);
+    }
+
     /// Register an input; row problems and rows refer to it by the returned index.
     pub fn add_input(&mut self, summary: InputSummary) -> usize {
         self.set.inputs.push(summary);
@@ -922,6 +931,15 @@ impl DataSetBuilder {
         if let Some(c) = self.carries_tokens.get_mut(user.0 as usize) {
             *c = true;
         }
+    }
+
+    /// Every token pushed so far: (position for [`Self::set_token_secret`], owner,
+    /// serial). Lets a reader index serials once instead of searching per row.
+    pub fn token_serials(&self) -> impl Iterator<Item = (usize, UserIdx, &str)> + '_ {
+        self.tokens
+            .iter()
+            .enumerate()
+            .map(|(pos, (u, t))| (pos, UserIdx(*u), self.set.strings.get(t.serial)))
     }
 
     /// Tokens already pushed whose serial equals `serial` (case-insensitive), as
