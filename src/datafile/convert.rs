@@ -93,23 +93,29 @@ impl<'r, F: Field> Reader<'r, '_, '_, F> {
         match self.row.get(field) {
             Known::Unknown => Known::Unknown,
             Known::Known(None) => Known::Known(None),
-            Known::Known(Some(bytes)) => match std::str::from_utf8(bytes) {
-                Ok(s) => {
-                    let t =
-                        self.values
-                            .translate(self.table, field.column(), Cow::Borrowed(s.trim()));
-                    Known::Known((!t.is_empty()).then_some(t))
+            // Unicode trim too: spreadsheets leave non-breaking spaces around values.
+            Known::Known(Some(bytes)) => {
+                match std::str::from_utf8(bytes.trim_ascii()).map(str::trim) {
+                    Ok(s) if self.values.is_empty() => {
+                        Known::Known((!s.is_empty()).then_some(Cow::Borrowed(s)))
+                    }
+                    Ok(s) => {
+                        let t = self
+                            .values
+                            .translate(self.table, field.column(), Cow::Borrowed(s));
+                        Known::Known((!t.is_empty()).then_some(t))
+                    }
+                    Err(e) => {
+                        self.problem(
+                            field,
+                            ProblemKind::InvalidUtf8,
+                            format!("not valid UTF-8 (byte {} is invalid)", e.valid_up_to()),
+                            false,
+                        );
+                        Known::Known(None)
+                    }
                 }
-                Err(e) => {
-                    self.problem(
-                        field,
-                        ProblemKind::InvalidUtf8,
-                        format!("not valid UTF-8 (byte {} is invalid)", e.valid_up_to()),
-                        false,
-                    );
-                    Known::Known(None)
-                }
-            },
+            }
         }
     }
 

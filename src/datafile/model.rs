@@ -975,36 +975,42 @@ impl DataSetBuilder {
     /// Lay devices and tokens out per user and hand over the data set.
     pub fn finish(mut self) -> DataSet {
         let mut set = self.set;
-        // Stable sorts keep each user's rows in the order the reader gave them.
-        self.devices.sort_by_key(|(u, _)| *u);
-        self.tokens.sort_by_key(|(u, _)| *u);
-        set.devices = Vec::with_capacity(self.devices.len());
-        set.tokens = Vec::with_capacity(self.tokens.len());
-        let mut devices = self.devices.into_iter().peekable();
-        let mut tokens = self.tokens.into_iter().peekable();
+        // Readers push devices and tokens in user order as a rule: then no sort (and no
+        // sort buffer) is needed. Stable sorts keep each user's rows in reader order.
+        if !self.devices.is_sorted_by_key(|(u, _)| *u) {
+            self.devices.sort_by_key(|(u, _)| *u);
+        }
+        if !self.tokens.is_sorted_by_key(|(u, _)| *u) {
+            self.tokens.sort_by_key(|(u, _)| *u);
+        }
+        let (mut d, mut t) = (0usize, 0usize);
         for (i, rec) in set.users.iter_mut().enumerate() {
             let u = i as u32;
-            let start = set.devices.len() as u32;
-            while let Some((_, d)) = devices.next_if(|(owner, _)| *owner == u) {
-                set.devices.push(d);
+            let start = d;
+            while self.devices.get(d).is_some_and(|(owner, _)| *owner == u) {
+                d += 1;
             }
-            let len = set.devices.len() as u32 - start;
             rec.devices = Range {
-                start,
-                len: len.min(u16::MAX as u32) as u16,
-                known: self.carries_devices.get(i).copied().unwrap_or(false) || len > 0,
+                start: start as u32,
+                len: (d - start).min(u16::MAX as usize) as u16,
+                known: self.carries_devices.get(i).copied().unwrap_or(false) || d > start,
             };
-            let start = set.tokens.len() as u32;
-            while let Some((_, t)) = tokens.next_if(|(owner, _)| *owner == u) {
-                set.tokens.push(t);
+            let start = t;
+            while self.tokens.get(t).is_some_and(|(owner, _)| *owner == u) {
+                t += 1;
             }
-            let len = set.tokens.len() as u32 - start;
             rec.tokens = Range {
-                start,
-                len: len.min(u16::MAX as u32) as u16,
-                known: self.carries_tokens.get(i).copied().unwrap_or(false) || len > 0,
+                start: start as u32,
+                len: (t - start).min(u16::MAX as usize) as u16,
+                known: self.carries_tokens.get(i).copied().unwrap_or(false) || t > start,
             };
         }
+        // Dropping the owner in place reuses the allocation: no second copy of ~50 MB of
+        // devices at 500,000 users.
+        set.devices = self.devices.into_iter().map(|(_, d)| d).collect();
+        set.tokens = self.tokens.into_iter().map(|(_, t)| t).collect();
+        set.devices.shrink_to_fit();
+        set.tokens.shrink_to_fit();
         set.users.shrink_to_fit();
         set
     }
