@@ -168,6 +168,34 @@ fn empty_missing_and_unknown_files_are_refused() -> Result {
 }
 
 #[test]
+fn no_users_is_a_file_problem() -> Result {
+    let dir = tempfile::tempdir()?;
+    let header_only = dir.path().join("export.csv");
+    std::fs::write(
+        &header_only,
+        "Username,Primary Country Code,Primary Phone\r\n",
+    )?;
+    refused(&header_only, None, &["no user rows"])?;
+    let seeds = dir.path().join("seeds.csv");
+    std::fs::write(&seeds, "serial number,secret key\nT1,JBSWY3DPEHPK3PXP\n")?;
+    refused(&seeds, None, &["only OATH seed files", "Export Users CSV"])
+}
+
+#[test]
+fn an_unknown_layout_version_is_refused() -> Result {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("future.pfdata");
+    write_snapshot(&Population::new(1, 10), &path, &WriteOptions::default())?;
+    let db = rusqlite::Connection::open(&path)?;
+    db.execute(
+        "UPDATE layout_info SET value = '2' WHERE key = 'version'",
+        [],
+    )?;
+    drop(db);
+    refused(&path, None, &["version \"2\"", "version \"1\""])
+}
+
+#[test]
 fn file_problems_have_kinds_callers_can_branch_on() -> Result {
     let dir = tempfile::tempdir()?;
     let empty = dir.path().join("e");

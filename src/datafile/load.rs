@@ -46,9 +46,28 @@ pub fn load(inputs: &[PathBuf], mapping: Option<&Path>) -> Result<DataSet, FileE
     for path in inputs {
         sources.extend(sniff(path, mapping.as_ref())?);
     }
+    let Some(first_users) = sources.iter().find(|s| !matches!(s, Source::SeedFile(_))) else {
+        return Err(FileError::new(
+            sources
+                .first()
+                .map_or(Path::new("--data-file"), Source::path),
+            FileProblem::NoUsers,
+            "only OATH seed files, which hold tokens but no users",
+            "also an input that carries users: an Export Users CSV, a snapshot or a \
+             PhoneFactor.pfdata (repeat --data-file)",
+        ));
+    };
     let mut loader = Loader::new(mapping.as_ref());
     for s in sources.iter().filter(|s| !matches!(s, Source::SeedFile(_))) {
         loader.read(s, mapping.as_ref())?;
+    }
+    if loader.builder.is_empty() && loader.problems.is_empty() {
+        return Err(FileError::new(
+            first_users.path(),
+            FileProblem::NoUsers,
+            "no user rows (a header or empty tables only)",
+            "at least one user",
+        ));
     }
     for s in sources.iter().filter(|s| matches!(s, Source::SeedFile(_))) {
         loader.read(s, mapping.as_ref())?;

@@ -1,5 +1,12 @@
 //! MFA Server data: the model, and readers for every input that really exists
-//! (datafile.md). Everything here reads; nothing here ever writes to an input.
+//! (datafile.md). Nothing here ever writes to an input.
+//!
+//! - [`model`], [`known`]: the data set every other part reads.
+//! - [`load()`]: sniffs and reads every `--data-file` (`load`, with `text`, `sqlite`,
+//!   `mapping`, `raw`, `convert` and `stream` underneath), [`error`] for file problems.
+//! - [`report`] and [`schema`]: what `inspect` and `inspect --schema` show.
+//! - [`layout`]: the reference layout's names; [`sample`]: the generated organisation
+//!   and its writers (new files only).
 
 mod convert;
 pub mod error;

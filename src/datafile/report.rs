@@ -419,7 +419,17 @@ impl Report {
         }
         let _ = writeln!(o);
         if self.dependencies.known {
-            let _ = writeln!(o, "Dependencies (what authenticates through MFA Server)");
+            let by_kind: Vec<String> = self
+                .dependencies
+                .by_kind
+                .iter()
+                .map(|(k, n)| format!("{} {n}", service_kind_name(*k)))
+                .collect();
+            let _ = writeln!(
+                o,
+                "Dependencies (what authenticates through MFA Server): {}",
+                by_kind.join(", ")
+            );
             for s in &self.dependencies.services {
                 let _ = writeln!(
                     o,

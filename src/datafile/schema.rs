@@ -22,7 +22,7 @@ const SAMPLE_CHARS: usize = 40;
 #[derive(Debug, Clone, Serialize)]
 pub struct Schema {
     pub path: String,
-    /// `sqlite` or `csv`.
+    /// `SQLite`, or `CSV` with its encoding and delimiter.
     pub format: String,
     /// What `load` would take it for (absent when it would refuse it).
     pub read_as: Option<String>,
@@ -115,7 +115,7 @@ pub fn schema(path: &Path, mapping: Option<&Mapping>) -> Result<Schema, FileErro
     Ok(Schema {
         path: path.display().to_string(),
         format: format!(
-            "csv ({}, delimiter {:?})",
+            "CSV, {}, delimiter {:?}",
             encoding.name(),
             delimiter as char
         ),
@@ -187,7 +187,7 @@ fn sqlite_schema(
     }
     Ok(Schema {
         path: path.display().to_string(),
-        format: "sqlite".into(),
+        format: "SQLite".into(),
         read_as,
         tables,
     })
