@@ -111,6 +111,25 @@ fn utf8_tab_separated_without_method_column_leaves_the_method_unknown() -> Resul
 }
 
 #[test]
+fn an_ansi_export_is_read_as_windows_1252() -> Result {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("export.csv");
+    // "Zoë Müller" as an older Windows tool writes it: one byte per accented letter.
+    std::fs::write(
+        &path,
+        b"Username;Primary Country Code;Primary Phone\r\nzo\xeb.m\xfcller@contoso.com;49;030 1234567\r\n",
+    )?;
+    let set = load(&[path], None)?;
+    assert!(set.problems.is_empty(), "{:?}", set.problems);
+    assert_eq!(set.inputs[0].encoding.as_deref(), Some("Windows-1252"));
+    assert_eq!(
+        graph(user(&set, "zoë.müller@contoso.com").phone()),
+        "+49 301234567"
+    );
+    Ok(())
+}
+
+#[test]
 fn mapping_csv_aliases_extend_the_header_table() -> Result {
     let dir = tempfile::tempdir()?;
     let csv = dir.path().join("export.csv");

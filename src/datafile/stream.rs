@@ -421,6 +421,9 @@ pub fn run<R: Send>(
                 }
             });
         }
+        // Only the workers hold the job queue now: when they stop, the reader's next send
+        // fails and it stops too (no deadlock when the consumer gives up early).
+        drop(jobs);
         drop(done_tx);
         drop(recycle_tx);
         let mut next = 0u64;
@@ -453,4 +456,77 @@ pub fn run<R: Send>(
             None => produced,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datafile::error::FileProblem;
+
+    fn user_row(name: &str, row: u64) -> RawRow<UserField> {
+        let mut r = RawRow::default();
+        r.set(UserField::Username, name.as_bytes());
+        r.row = row;
+        r
+    }
+
+    #[test]
+    fn chunks_arrive_in_order() -> Result<(), FileError> {
+        let values = ValueMaps::default();
+        let mut seen = Vec::new();
+        let produced = run(
+            0,
+            &values,
+            |em| {
+                for i in 0..200u64 {
+                    let rows = (0..7)
+                        .map(|j| user_row(&format!("u{i}-{j}"), i * 7 + j))
+                        .collect();
+                    if !em.send(RawChunk::Users(rows)) {
+                        break;
+                    }
+                }
+                Ok(200)
+            },
+            |p| {
+                if let Parsed::Users(c) = p {
+                    seen.extend(c.users.iter().map(|u| u.row));
+                }
+                Ok(())
+            },
+        )?;
+        assert_eq!(produced, 200);
+        assert_eq!(seen, (0..1400).collect::<Vec<_>>());
+        Ok(())
+    }
+
+    #[test]
+    fn a_consumer_error_stops_the_reader_without_hanging() {
+        let values = ValueMaps::default();
+        let mut sent = 0;
+        let result = run(
+            0,
+            &values,
+            |em| {
+                // Far more chunks than fit in flight: the reader must notice the stop.
+                for i in 0..10_000u64 {
+                    if !em.send(RawChunk::Users(vec![user_row("x", i)])) {
+                        return Ok(i);
+                    }
+                }
+                Ok(10_000)
+            },
+            |_| {
+                sent += 1;
+                Err(FileError::new(
+                    std::path::Path::new("t"),
+                    FileProblem::Corrupt,
+                    "stop",
+                    "x",
+                ))
+            },
+        );
+        assert_eq!(result.err().map(|e| e.found), Some("stop".to_string()));
+        assert_eq!(sent, 1);
+    }
 }

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use encoding_rs::{Decoder, Encoding, UTF_16BE, UTF_16LE};
+use encoding_rs::{Decoder, Encoding, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use sha2::{Digest, Sha256};
 
 use super::error::{FileError, FileProblem};
@@ -19,6 +19,8 @@ pub enum TextEncoding {
     Utf8Bom,
     Utf16Le,
     Utf16Be,
+    /// No BOM and not valid UTF-8: the "ANSI" code page older Windows tools write.
+    Windows1252,
 }
 
 impl TextEncoding {
@@ -28,12 +30,13 @@ impl TextEncoding {
             TextEncoding::Utf8Bom => "UTF-8 with BOM",
             TextEncoding::Utf16Le => "UTF-16 LE",
             TextEncoding::Utf16Be => "UTF-16 BE",
+            TextEncoding::Windows1252 => "Windows-1252",
         }
     }
 
     fn bom_len(self) -> usize {
         match self {
-            TextEncoding::Utf8 => 0,
+            TextEncoding::Utf8 | TextEncoding::Windows1252 => 0,
             TextEncoding::Utf8Bom => 3,
             TextEncoding::Utf16Le | TextEncoding::Utf16Be => 2,
         }
@@ -43,6 +46,7 @@ impl TextEncoding {
         match self {
             TextEncoding::Utf16Le => Some(UTF_16LE),
             TextEncoding::Utf16Be => Some(UTF_16BE),
+            TextEncoding::Windows1252 => Some(WINDOWS_1252),
             _ => None,
         }
     }
@@ -68,10 +72,20 @@ pub fn detect_encoding(head: &[u8]) -> TextEncoding {
                 TextEncoding::Utf16Le
             } else if half >= 4 && even_nuls * 10 >= half * 8 && odd_nuls == 0 {
                 TextEncoding::Utf16Be
+            } else if !valid_utf8_prefix(head) {
+                TextEncoding::Windows1252
             } else {
                 TextEncoding::Utf8
             }
         }
+    }
+}
+
+/// Valid UTF-8, allowing a character cut off at the end of the sample.
+fn valid_utf8_prefix(sample: &[u8]) -> bool {
+    match std::str::from_utf8(sample) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
     }
 }
 
@@ -112,8 +126,9 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// UTF-16 decoded to UTF-8 on the fly (unpaired surrogates become U+FFFD).
-pub struct Utf16ToUtf8<R> {
+/// UTF-16 (or Windows-1252) decoded to UTF-8 on the fly (what cannot be decoded becomes
+/// U+FFFD).
+pub struct ToUtf8<R> {
     inner: R,
     decoder: Decoder,
     input: Vec<u8>,
@@ -122,9 +137,9 @@ pub struct Utf16ToUtf8<R> {
     eof: bool,
 }
 
-impl<R: Read> Utf16ToUtf8<R> {
+impl<R: Read> ToUtf8<R> {
     pub fn new(inner: R, encoding: &'static Encoding) -> Self {
-        Utf16ToUtf8 {
+        ToUtf8 {
             inner,
             decoder: encoding.new_decoder_without_bom_handling(),
             input: vec![0; 1 << 16],
@@ -135,7 +150,7 @@ impl<R: Read> Utf16ToUtf8<R> {
     }
 }
 
-impl<R: Read> Read for Utf16ToUtf8<R> {
+impl<R: Read> Read for ToUtf8<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.pos >= self.out.len() {
             if self.eof {
@@ -188,7 +203,7 @@ impl CsvText {
             .map_err(|e| FileError::io(path, &e))?;
         let shared = std::rc::Rc::new(std::cell::RefCell::new(Some(hashing)));
         let raw: Box<dyn Read> = match encoding.decoder() {
-            Some(enc) => Box::new(Utf16ToUtf8::new(Shared(shared.clone()), enc)),
+            Some(enc) => Box::new(ToUtf8::new(Shared(shared.clone()), enc)),
             None => Box::new(Shared(shared.clone())),
         };
         let reader = csv::ReaderBuilder::new()
@@ -282,18 +297,12 @@ pub fn looks_like_text(head: &[u8], encoding: TextEncoding) -> bool {
     match encoding {
         TextEncoding::Utf16Le | TextEncoding::Utf16Be => true,
         _ => {
+            // Text has no control characters but line ends and tabs; binary data does.
             let body = head.get(encoding.bom_len()..).unwrap_or(&[]);
             let sample = &body[..body.len().min(4096)];
-            let control = sample
+            !sample
                 .iter()
-                .filter(|b| **b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t'))
-                .count();
-            // Valid UTF-8 up to a character cut at the end of the sample.
-            let utf8_ok = match std::str::from_utf8(sample) {
-                Ok(_) => true,
-                Err(e) => e.error_len().is_none() || e.valid_up_to() > sample.len() * 9 / 10,
-            };
-            control == 0 && utf8_ok
+                .any(|b| *b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t'))
         }
     }
 }
@@ -328,6 +337,10 @@ mod tests {
         let no_bom: Vec<u8> = utf16le("Username;Phone")[2..].to_vec();
         assert_eq!(detect_encoding(&no_bom), TextEncoding::Utf16Le);
         assert_eq!(detect_encoding(b"\xFE\xFF\x00a"), TextEncoding::Utf16Be);
+        assert_eq!(
+            detect_encoding(b"Username,Phone\r\nZo\xeb,1\r\n"),
+            TextEncoding::Windows1252
+        );
         assert_eq!(detect_delimiter("a;b;\"c,d\""), b';');
         assert_eq!(detect_delimiter("a\tb\tc,d"), b'\t');
         assert_eq!(detect_delimiter("a"), b',');
