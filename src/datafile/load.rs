@@ -456,8 +456,6 @@ struct Loader {
     services: Option<Vec<AuthService>>,
     settings: Option<Settings>,
     servers: Option<Vec<Server>>,
-    /// UPN (lower case) → users, built when the first seed file is read.
-    upn_index: Option<HashMap<String, Vec<UserIdx>>>,
 }
 
 /// An input's identity: size, newest modification time, SHA-256.
@@ -516,7 +514,6 @@ impl Loader {
             services: None,
             settings: None,
             servers: None,
-            upn_index: None,
         }
     }
 
@@ -1282,16 +1279,40 @@ impl Loader {
         for (pos, _, serial) in self.builder.token_serials() {
             serials.entry(serial.to_lowercase()).or_default().push(pos);
         }
-        if self.upn_index.is_none() {
-            let mut index: HashMap<String, Vec<UserIdx>> = HashMap::new();
-            for u in self.builder.users() {
-                if let Some(upn) = u.match_upn() {
-                    index.entry(upn.to_lowercase()).or_default().push(u.idx());
+        // The UPNs this file names, so that only those users are indexed (not all
+        // 500,000 of them).
+        let mut wanted = std::collections::HashSet::new();
+        if let Some(i) = upn_col {
+            let mut csv = CsvText::open(&c.path, c.encoding, c.delimiter)?;
+            let mut record = csv::ByteRecord::new();
+            let mut first = true;
+            while csv
+                .reader
+                .read_byte_record(&mut record)
+                .map_err(|e| text::csv_error(&c.path, &e))?
+            {
+                if !std::mem::take(&mut first)
+                    && let Some(upn) = record.get(i)
+                {
+                    wanted.insert(String::from_utf8_lossy(upn).trim().to_lowercase());
                 }
             }
-            self.upn_index = Some(index);
         }
-        let upn_index = self.upn_index.take().unwrap_or_default();
+        let mut upn_index: HashMap<String, Vec<UserIdx>> = HashMap::new();
+        let mut lower = String::new();
+        for u in self.builder.users() {
+            if let Some(upn) = u.match_upn() {
+                lower.clear();
+                if upn.is_ascii() {
+                    lower.extend(upn.chars().map(|c| c.to_ascii_lowercase()));
+                } else {
+                    lower.push_str(&upn.to_lowercase());
+                }
+                if wanted.contains(lower.as_str()) {
+                    upn_index.entry(lower.clone()).or_default().push(u.idx());
+                }
+            }
+        }
         let mut csv = CsvText::open(&c.path, c.encoding, c.delimiter)?;
         let mut record = csv::ByteRecord::new();
         csv.reader
@@ -1391,7 +1412,6 @@ impl Loader {
             Ok(())
         })();
         self.values = values;
-        self.upn_index = Some(upn_index);
         result?;
         let (sha256, size) = csv.finish(&c.path)?;
         let s = self.summary(input);
