@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::error::FileError;
 use super::layout::Table;
-use super::load::{self, Source};
 use super::mapping::Mapping;
+use super::sniff::{self, Source};
 use super::sqlite;
 use super::text;
 
@@ -77,7 +77,7 @@ pub fn schemas(
 /// The schema of one file.
 pub fn schema(path: &Path, mapping: Option<&Mapping>) -> Result<Schema, FileError> {
     let head = text::read_head(path, 64 * 1024)?;
-    let read_as = load::sniff(path, mapping).ok().and_then(|s| {
+    let read_as = sniff::sniff(path, mapping).ok().and_then(|s| {
         s.first()
             .map(|s| super::report::kind_name(s.kind()).to_string())
     });
@@ -87,7 +87,7 @@ pub fn schema(path: &Path, mapping: Option<&Mapping>) -> Result<Schema, FileErro
     let encoding = text::detect_encoding(&head);
     if !text::looks_like_text(&head, encoding) {
         // Not something a mapping can help with: say what it is, as `load` would.
-        return match load::sniff(path, mapping) {
+        return match sniff::sniff(path, mapping) {
             Err(e) => Err(e),
             Ok(_) => Ok(Schema {
                 path: path.display().to_string(),
@@ -100,7 +100,7 @@ pub fn schema(path: &Path, mapping: Option<&Mapping>) -> Result<Schema, FileErro
     let line = text::first_line(&head, encoding);
     let delimiter = text::detect_delimiter(&line);
     let header = text::split_header(&line, delimiter);
-    let kind = load::sniff(path, mapping)
+    let kind = sniff::sniff(path, mapping)
         .ok()
         .and_then(|s| s.into_iter().next());
     let columns = header
@@ -108,7 +108,7 @@ pub fn schema(path: &Path, mapping: Option<&Mapping>) -> Result<Schema, FileErro
         .map(|h| ColumnSchema {
             name: h.clone(),
             declared_type: String::new(),
-            feeds: kind.as_ref().and_then(|k| load::csv_feeds(k, h, mapping)),
+            feeds: kind.as_ref().and_then(|k| sniff::csv_feeds(k, h, mapping)),
             samples: Vec::new(),
         })
         .collect();
