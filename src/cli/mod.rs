@@ -13,6 +13,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::cloud::Cloud;
 use crate::config::{AuthKind, Config, ConfigError, Overrides};
 
+mod inspect;
+mod sample_data;
+
 /// Exit codes scripts can rely on (cli.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -175,7 +178,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct SampleDataArgs {
-    /// Where to write: a .pfdata/.sqlite file (snapshot) or a folder (export-csv).
+    /// Where to write: a .pfdata/.sqlite file (snapshot) or a new folder (snapshot-csv,
+    /// export-csv).
     pub out: PathBuf,
     /// Number of users.
     #[arg(long, default_value_t = 1000)]
@@ -183,7 +187,8 @@ pub struct SampleDataArgs {
     /// Seed: the same seed and size give the same data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// `snapshot` (SQLite, reference layout) or `export-csv` (Export Users CSV + seed file).
+    /// `snapshot` (SQLite, reference layout), `snapshot-csv` (the same tables as a folder of
+    /// CSVs) or `export-csv` (Export Users CSV + OATH seed file in Entra's upload format).
     #[arg(long, value_enum, default_value_t = SampleFormat::Snapshot)]
     pub format: SampleFormat,
 }
@@ -191,6 +196,7 @@ pub struct SampleDataArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SampleFormat {
     Snapshot,
+    SnapshotCsv,
     ExportCsv,
 }
 
@@ -219,8 +225,10 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<Exit, CliError> {
     match &cli.command {
         Some(Command::Sim(args)) => sim::run(&cli.global, args),
-        Some(Command::SampleData(_)) | Some(Command::Inspect(_)) | None => Err(
-            CliError::bad_input("this command is not built yet in this revision"),
-        ),
+        Some(Command::SampleData(args)) => sample_data::run(args),
+        Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
+        None => Err(CliError::bad_input(
+            "this command is not built yet in this revision",
+        )),
     }
 }
