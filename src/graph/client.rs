@@ -57,6 +57,20 @@ impl ClientOptions {
             observer: None,
         }
     }
+
+    /// The Graph root (`--graph-url` or the cloud's) and `[graph]` quotas of a
+    /// configuration; a refused `--graph-url` says why.
+    pub fn from_config(
+        config: &crate::config::Config,
+    ) -> Result<ClientOptions, super::root::UrlPolicyError> {
+        let root = GraphRoot::resolve(config.cloud, config.graph_url.as_deref())?;
+        Ok(ClientOptions::new(root, Limits::from_settings(&config.graph)))
+    }
+
+    pub fn with_observer(mut self, observer: Observer) -> ClientOptions {
+        self.observer = Some(observer);
+        self
+    }
 }
 
 /// Counters the engine reads for its load figures.
