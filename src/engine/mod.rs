@@ -4,6 +4,6 @@
 pub mod protocol;
 
 pub use protocol::{
-    Command, DirectoryCommand, DirectoryEvent, EngineError, EngineLoad, Event, GroupInfo, Member,
-    MigrationCommand, MigrationEvent, Progress, Scope, UserStatus,
+    Command, DirectoryCommand, DirectoryEvent, EngineEnd, EngineError, EngineLink, EngineLoad,
+    Event, GroupInfo, Member, MigrationCommand, MigrationEvent, Progress, Scope, UserStatus,
 };

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio::sync::mpsc;
 
 use crate::datafile::DataSet;
 use crate::graph::{CallRecord, Identity};
@@ -217,4 +218,38 @@ pub struct EngineError {
     /// What the engine was doing, e.g. `loading members of "Wave 1"`.
     pub context: String,
     pub message: String,
+}
+
+/// A front end's end of the engine: commands go out, events come in. The engine holds
+/// the other end ([`EngineEnd`]). Both channels are bounded, so a slow side pushes back
+/// instead of growing without limit.
+#[derive(Debug)]
+pub struct EngineLink {
+    pub commands: mpsc::Sender<Command>,
+    pub events: mpsc::Receiver<Event>,
+}
+
+/// The engine's end of an [`EngineLink`].
+#[derive(Debug)]
+pub struct EngineEnd {
+    pub commands: mpsc::Receiver<Command>,
+    pub events: mpsc::Sender<Event>,
+}
+
+impl EngineLink {
+    /// A connected pair; `capacity` bounds each direction.
+    pub fn pair(capacity: usize) -> (EngineLink, EngineEnd) {
+        let (cmd_tx, cmd_rx) = mpsc::channel(capacity.max(1));
+        let (ev_tx, ev_rx) = mpsc::channel(capacity.max(1));
+        (
+            EngineLink {
+                commands: cmd_tx,
+                events: ev_rx,
+            },
+            EngineEnd {
+                commands: cmd_rx,
+                events: ev_tx,
+            },
+        )
+    }
 }
