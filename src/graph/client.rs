@@ -64,7 +64,10 @@ impl ClientOptions {
         config: &crate::config::Config,
     ) -> Result<ClientOptions, super::root::UrlPolicyError> {
         let root = GraphRoot::resolve(config.cloud, config.graph_url.as_deref())?;
-        Ok(ClientOptions::new(root, Limits::from_settings(&config.graph)))
+        Ok(ClientOptions::new(
+            root,
+            Limits::from_settings(&config.graph),
+        ))
     }
 
     pub fn with_observer(mut self, observer: Observer) -> ClientOptions {
