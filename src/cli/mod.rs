@@ -3,6 +3,7 @@
 //! Each subcommand lives in a module of its own with a `run` function; this module only
 //! parses, sets up logging, dispatches and turns errors into exit codes.
 
+pub mod sim;
 pub mod whoami;
 
 use std::path::PathBuf;
@@ -169,6 +170,8 @@ pub enum Command {
     SampleData(SampleDataArgs),
     /// Summarise the data file: inputs, users, methods, dependencies, row problems.
     Inspect(InspectArgs),
+    /// Run the simulated tenant on loopback; prints its URL and token.
+    Sim(sim::SimArgs),
     /// Sign in as configured and show tenant, account, roles, permissions and expiry.
     Whoami(whoami::WhoamiArgs),
 }
@@ -218,6 +221,7 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<Exit, CliError> {
     match &cli.command {
+        Some(Command::Sim(args)) => sim::run(&cli.global, args),
         Some(Command::Whoami(args)) => whoami::run(&cli.global, args),
         Some(Command::SampleData(_)) | Some(Command::Inspect(_)) | None => Err(
             CliError::bad_input("this command is not built yet in this revision"),
