@@ -4,6 +4,7 @@
 //! parses, sets up logging, dispatches and turns errors into exit codes.
 
 pub mod sim;
+pub mod whoami;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -174,6 +175,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Run the simulated tenant on loopback; prints its URL and token.
     Sim(sim::SimArgs),
+    /// Sign in as configured and show tenant, account, roles, permissions and expiry.
+    Whoami(whoami::WhoamiArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -225,6 +228,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<Exit, CliError> {
     match &cli.command {
         Some(Command::Sim(args)) => sim::run(&cli.global, args),
+        Some(Command::Whoami(args)) => whoami::run(&cli.global, args),
         Some(Command::SampleData(args)) => sample_data::run(args),
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
         None => Err(CliError::bad_input(
