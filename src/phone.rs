@@ -325,8 +325,11 @@ struct PlainRules {
     avoid: Vec<String>,
 }
 
-/// Hashes the memo's `u64` keys with one multiply (SipHash would cost more than the
-/// lookup saves); keys are not attacker-chosen in a way that matters: at worst a slow map.
+/// Hashes the memo's `u64` keys with one folded multiply (SipHash would cost more than
+/// the lookup saves); keys are not attacker-chosen in a way that matters: at worst a slow
+/// map. Folded (the 128-bit product's halves XORed), because a plain multiply leaves the
+/// low bits, which pick the bucket, depending only on the key's low bits — the country
+/// code: every shape of a country would share one probe sequence.
 #[derive(Default, Clone, Copy)]
 struct KeyHasher(u64);
 
@@ -342,7 +345,8 @@ impl std::hash::Hasher for KeyHasher {
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let product = u128::from(self.0 ^ n) * 0x9E37_79B9_7F4A_7C15_u128;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
     }
 }
 
