@@ -4,7 +4,9 @@
 //!
 //! `cargo bench --bench datafile` (users: `MFA_BENCH_USERS`, default 500000; runs:
 //! `MFA_BENCH_RUNS`, default 3, best taken). Each load runs in a child process of this
-//! binary so that its peak memory (`VmHWM`) is its own. Prints a table; asserts nothing.
+//! binary so that its peak memory (`VmHWM`) is its own. Prints a table, and what
+//! normalising the file's phones costs alone (the part of a CSV load no reading can
+//! avoid); asserts nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -70,6 +72,9 @@ fn main() {
     let csv_serde = best(runs, || run_child("csv-serde", &[&users_csv]));
     let load_csv = best(runs, || run_child("load", &[&users_csv]));
     let load_csv_seed = best(runs, || run_child("load", &[&users_csv, &seed_csv]));
+    let phones = (0..runs.max(1))
+        .filter_map(|_| run_phones(&users_csv))
+        .min_by(|a, b| a.cold.total_cmp(&b.cold));
 
     println!();
     println!(
@@ -98,6 +103,16 @@ fn main() {
         load_csv,
     );
     row("Export Users CSV + seed file", csv_only, load_csv_seed);
+    if let Some(p) = phones {
+        // What the CSV load cannot go below however it is read: every phone of the file
+        // through PhoneNumber::normalise, in a fresh process (metadata load and memo
+        // learning included), then again with the memo warm.
+        println!(
+            "phones alone: {} numbers, {:.3} s cold (of which {:.3} s loading the \
+             phone metadata), {:.3} s warm",
+            p.numbers, p.cold, p.metadata, p.warm
+        );
+    }
     if dump.is_none() {
         println!("(sqlite3 is not installed: no snapshot baseline)");
     }
@@ -144,6 +159,39 @@ fn run_child(mode: &str, paths: &[&PathBuf]) -> Option<(Duration, u64)> {
     let secs: f64 = parts.next()?.parse().ok()?;
     let kib: u64 = parts.next()?.parse().ok()?;
     Some((Duration::from_secs_f64(secs), kib))
+}
+
+/// Figures of the `phones` child.
+#[derive(Clone, Copy)]
+struct Phones {
+    numbers: usize,
+    metadata: f64,
+    cold: f64,
+    warm: f64,
+}
+
+fn run_phones(users_csv: &Path) -> Option<Phones> {
+    let exe = std::env::current_exe().ok()?;
+    let out = Command::new(exe)
+        .arg("child")
+        .arg("phones")
+        .arg(users_csv)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    match f.as_slice() {
+        [numbers, metadata, cold, warm] => Some(Phones {
+            numbers: *numbers as usize,
+            metadata: *metadata,
+            cold: *cold,
+            warm: *warm,
+        }),
+        _ => None,
+    }
 }
 
 /// CPU seconds (user + system) this process has used.
@@ -245,6 +293,47 @@ fn child(args: &[String]) {
             }
             std::hint::black_box(rows);
             println!("{} {}", t.elapsed().as_secs_f64(), vm_hwm_kib());
+        }
+        "phones" => {
+            // Every (country code, number, extension) of the Export Users CSV, read first
+            // and not timed.
+            let mut rdr = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_path(&paths[0])
+                .expect("open");
+            let header = rdr.headers().expect("header").clone();
+            let col = |name: &str| header.iter().position(|h| h == name);
+            let sets = [
+                ("Primary Country Code", "Primary Phone", "Extension"),
+                ("Backup Country Code", "Backup Phone", "Backup Extension"),
+            ]
+            .map(|(c, n, e)| (col(c), col(n), col(e)));
+            let mut phones: Vec<(String, String, String)> = Vec::new();
+            for rec in rdr.records() {
+                let rec = rec.expect("record");
+                for (c, n, e) in sets {
+                    let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("");
+                    if !get(n).trim().is_empty() {
+                        phones.push((get(c).into(), get(n).into(), get(e).into()));
+                    }
+                }
+            }
+            let pass = || {
+                let t = Instant::now();
+                for (c, n, e) in &phones {
+                    let ext = Some(e.as_str()).filter(|e| !e.is_empty());
+                    let _ =
+                        std::hint::black_box(mfa_cutover::phone::PhoneNumber::normalise(c, n, ext));
+                }
+                t.elapsed().as_secs_f64()
+            };
+            // The metadata alone (loaded on first use).
+            let t = Instant::now();
+            std::hint::black_box(phonenumber::metadata::DATABASE.by_code(&1));
+            let metadata = t.elapsed().as_secs_f64();
+            let cold = metadata + pass();
+            let warm = pass();
+            println!("{} {metadata} {cold} {warm}", phones.len());
         }
         _ => eprintln!("unknown child mode {mode}"),
     }

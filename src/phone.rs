@@ -255,15 +255,15 @@ fn prepare<'n>(
     number: &'n str,
     extension: Option<&str>,
 ) -> Result<(u16, &'n str, Option<Extension>), PhoneError> {
-    let cc_text = country_code.trim().trim_start_matches('+');
+    let cc_text = trim(country_code).trim_start_matches('+');
     if cc_text.is_empty() || cc_text.len() > 3 || !cc_text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(PhoneError::BadCountryCode(country_code.to_string()));
     }
     let cc: u16 = cc_text
         .parse()
         .map_err(|_| PhoneError::BadCountryCode(country_code.to_string()))?;
-    let (national, suffix_ext) = split_extension(number.trim());
-    let national = national.trim();
+    let (national, suffix_ext) = split_extension(trim(number));
+    let national = trim(national);
     if national.is_empty() {
         return Err(PhoneError::Empty);
     }
@@ -325,8 +325,11 @@ struct PlainRules {
     avoid: Vec<String>,
 }
 
-/// Hashes the memo's `u64` keys with one multiply (SipHash would cost more than the
-/// lookup saves); keys are not attacker-chosen in a way that matters: at worst a slow map.
+/// Hashes the memo's `u64` keys with one folded multiply (SipHash would cost more than
+/// the lookup saves); keys are not attacker-chosen in a way that matters: at worst a slow
+/// map. Folded (the 128-bit product's halves XORed), because a plain multiply leaves the
+/// low bits, which pick the bucket, depending only on the key's low bits — the country
+/// code: every shape of a country would share one probe sequence.
 #[derive(Default, Clone, Copy)]
 struct KeyHasher(u64);
 
@@ -342,7 +345,8 @@ impl std::hash::Hasher for KeyHasher {
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let product = u128::from(self.0 ^ n) * 0x9E37_79B9_7F4A_7C15_u128;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
     }
 }
 
@@ -568,7 +572,11 @@ fn main_region(cc: u16) -> Option<phonenumber::country::Id> {
 /// `Some("123")`). What follows the marker is returned as is (the caller checks it is
 /// digits).
 fn split_extension(number: &str) -> (&str, Option<&str>) {
-    let Some(i) = number.rfind(['x', 'X', '#']) else {
+    // The markers are ASCII, so a byte search finds the same index as a char search.
+    let Some(i) = number
+        .bytes()
+        .rposition(|b| matches!(b, b'x' | b'X' | b'#'))
+    else {
         return (number, None);
     };
     let bytes = number.as_bytes();
@@ -589,6 +597,17 @@ fn split_extension(number: &str) -> (&str, Option<&str>) {
     }
     let ext = rest.trim_start().trim_start_matches(['.', ':']).trim();
     (&number[..start], Some(ext))
+}
+
+/// `str::trim`, without its scan for Unicode whitespace when the text starts and ends with
+/// a visible ASCII character (numbers as MFA Server stores them).
+fn trim(s: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    if visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
 }
 
 fn digits_in(mut n: u64) -> usize {

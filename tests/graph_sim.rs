@@ -1062,6 +1062,46 @@ async fn device_code_sign_in_refresh_and_no_secret_in_any_log_line() {
     }
 }
 
+/// With no `--client-id` the tool signs in through the shared public client, asking for
+/// each Graph scope by name; the simulated tenant has consented to all of them, so the
+/// default device-code path works end to end (domains included).
+#[tokio::test]
+async fn device_code_sign_in_with_the_default_public_client() {
+    let sim = start(20, None, None).await;
+    let shown: Arc<Mutex<Vec<DeviceCodePrompt>>> = Arc::default();
+    let sink = shown.clone();
+    let opts = SignInOptions {
+        kind: mfa_cutover::config::AuthKind::DeviceCode,
+        cloud: mfa_cutover::cloud::Cloud::Global,
+        graph_root: GraphRoot::parse(sim.url()).unwrap(),
+        tenant: Some(sim.tenant_id().to_string()),
+        client_id: None,
+        certificate: None,
+        authority: None,
+        prompt: Some(Arc::new(move |p: &DeviceCodePrompt| {
+            sink.lock().unwrap().push(p.clone())
+        })),
+    };
+    let session = sign_in(opts).await.unwrap();
+    assert_eq!(shown.lock().unwrap().len(), 1);
+    assert_eq!(session.identity.kind, TokenKind::Delegated);
+    for scope in mfa_cutover::graph::endpoints::DELEGATED_SCOPES {
+        assert!(
+            session.identity.permissions.iter().any(|p| p == scope),
+            "{scope} missing from {:?}",
+            session.identity.permissions
+        );
+    }
+    let mut opts = ClientOptions::new(GraphRoot::parse(sim.url()).unwrap(), unlimited());
+    opts.retry = fast_retry();
+    let c = GraphClient::new(session.tokens.clone(), opts).unwrap();
+    assert!(!c.list_domains().await.unwrap().is_empty());
+    // The refresh token was issued to the default client and renews its token.
+    assert!(session.tokens.invalidate());
+    session.tokens.token().await.unwrap();
+    assert!(!c.list_domains().await.unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn device_code_refusals_are_told_apart() {
     use mfa_cutover::graph::auth::AuthError;

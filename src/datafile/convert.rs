@@ -1,4 +1,4 @@
-//! From a [`RawRow`] to model values: text checked as UTF-8, phones normalised, names
+//! From a [`RowView`] to model values: text checked as UTF-8, phones normalised, names
 //! parsed, secrets decoded, timestamps read. Whatever is wrong with a field becomes a
 //! [`RowProblem`] and the row is kept without that field — or set aside when it cannot
 //! stand without it (no username, a token of unknown type).
@@ -14,7 +14,7 @@ use super::model::{
     HashFunction, MfaMethod, MobileAppMode, OathKind, ParseName, PhoneCallMode, ProblemKind,
     RowProblem, TextMessageMode, TimeStep,
 };
-use super::raw::RawRow;
+use super::raw::RowView;
 use crate::phone::PhoneNumber;
 use crate::secret::OathSecret;
 
@@ -80,42 +80,40 @@ impl Problems<'_> {
 
 /// Reads the text fields of one row, reporting bad UTF-8 and translating mapped values.
 struct Reader<'r, 'p, 'q, F: Field> {
-    row: &'r RawRow<F>,
+    row: RowView<'r, F>,
     table: Table,
     values: &'r ValueMaps,
     problems: &'p mut Problems<'q>,
-    user: Option<String>,
+    /// Who the row is about, for its problems (borrowed: most rows have none).
+    user: Option<Cow<'r, str>>,
 }
 
 impl<'r, F: Field> Reader<'r, '_, '_, F> {
     /// Unknown when the input has no such column, `None` when empty.
     fn text(&mut self, field: F) -> Known<Option<Cow<'r, str>>> {
-        match self.row.get(field) {
+        match self.row.text(field) {
             Known::Unknown => Known::Unknown,
             Known::Known(None) => Known::Known(None),
-            // Unicode trim too: spreadsheets leave non-breaking spaces around values.
-            Known::Known(Some(bytes)) => {
-                match std::str::from_utf8(bytes.trim_ascii()).map(str::trim) {
-                    Ok(s) if self.values.is_empty() => {
-                        Known::Known((!s.is_empty()).then_some(Cow::Borrowed(s)))
-                    }
-                    Ok(s) => {
-                        let t = self
-                            .values
-                            .translate(self.table, field.column(), Cow::Borrowed(s));
-                        Known::Known((!t.is_empty()).then_some(t))
-                    }
-                    Err(e) => {
-                        self.problem(
-                            field,
-                            ProblemKind::InvalidUtf8,
-                            format!("not valid UTF-8 (byte {} is invalid)", e.valid_up_to()),
-                            false,
-                        );
-                        Known::Known(None)
-                    }
+            Known::Known(Some(text)) => match text {
+                Ok(s) if self.values.is_empty() => {
+                    Known::Known((!s.is_empty()).then_some(Cow::Borrowed(s)))
                 }
-            }
+                Ok(s) => {
+                    let t = self
+                        .values
+                        .translate(self.table, field.column(), Cow::Borrowed(s));
+                    Known::Known((!t.is_empty()).then_some(t))
+                }
+                Err(valid_up_to) => {
+                    self.problem(
+                        field,
+                        ProblemKind::InvalidUtf8,
+                        format!("not valid UTF-8 (byte {valid_up_to} is invalid)"),
+                        false,
+                    );
+                    Known::Known(None)
+                }
+            },
         }
     }
 
@@ -124,10 +122,9 @@ impl<'r, F: Field> Reader<'r, '_, '_, F> {
     }
 
     fn problem(&mut self, field: F, kind: ProblemKind, reason: impl Into<String>, aside: bool) {
-        let user = self.user.clone();
         self.problems.add(
             self.row.row,
-            user.as_deref(),
+            self.user.as_deref(),
             field.column(),
             kind,
             reason,
@@ -206,12 +203,19 @@ impl<'r, F: Field> Reader<'r, '_, '_, F> {
 /// (`Phone Call`, `phone-call`, `PHONE_CALL`).
 pub fn parse_loose<T: ParseName>(text: &str) -> Option<T> {
     T::parse_name(text).or_else(|| {
-        let snake: String = text
-            .trim()
-            .chars()
-            .map(|c| if c == ' ' || c == '-' { '_' } else { c })
-            .collect();
-        T::parse_name(&snake)
+        let text = text.trim();
+        let snake = |c: char| if c == ' ' || c == '-' { '_' } else { c };
+        // Every name is short and ASCII: spell it in a stack buffer, not a String per row.
+        let mut buf = [0u8; 32];
+        if text.len() <= buf.len() && text.is_ascii() {
+            for (b, c) in buf.iter_mut().zip(text.chars()) {
+                *b = snake(c) as u8;
+            }
+            return std::str::from_utf8(&buf[..text.len()])
+                .ok()
+                .and_then(T::parse_name);
+        }
+        T::parse_name(&text.chars().map(snake).collect::<String>())
     })
 }
 
@@ -291,7 +295,7 @@ fn known_some<T>(k: Known<T>) -> Known<Option<T>> {
 
 /// Check a user row. `None` when it is set aside (the problem says why).
 pub fn user<'r>(
-    row: &'r RawRow<UserField>,
+    row: RowView<'r, UserField>,
     values: &'r ValueMaps,
     problems: &mut Problems<'_>,
 ) -> Option<UserParts<'r>> {
@@ -321,7 +325,7 @@ pub fn user<'r>(
             return None;
         }
     };
-    r.user = Some(username.to_string());
+    r.user = Some(username.clone());
     let user_id = r.integer(UserField::UserId);
     let upn = r.opt(UserField::Upn);
     let sid = r.opt(UserField::Sid);
@@ -463,7 +467,7 @@ pub struct DeviceParts<'r> {
 }
 
 pub fn device<'r>(
-    row: &'r RawRow<DeviceField>,
+    row: RowView<'r, DeviceField>,
     values: &'r ValueMaps,
     problems: &mut Problems<'_>,
 ) -> Option<DeviceParts<'r>> {
@@ -542,7 +546,7 @@ pub fn token_secret(text: &str, format: Option<&str>) -> Result<OathSecret, Stri
 }
 
 pub fn token<'r>(
-    row: &'r RawRow<TokenField>,
+    row: RowView<'r, TokenField>,
     values: &'r ValueMaps,
     problems: &mut Problems<'_>,
 ) -> Option<TokenParts<'r>> {
@@ -696,6 +700,7 @@ fn drop_secrets_value(v: &mut serde_json::Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datafile::raw::RawRow;
 
     fn problems_of(f: impl FnOnce(&mut Problems<'_>)) -> Vec<RowProblem> {
         let mut list = Vec::new();
@@ -724,7 +729,7 @@ mod tests {
         row.set(UserField::ChangedAt, b"2024-03-01 12:00:00");
         let values = ValueMaps::default();
         let problems = problems_of(|p| {
-            let u = user(&row, &values, p).expect("kept");
+            let u = user(row.view(), &values, p).expect("kept");
             assert_eq!(u.attributes[0], ("employeeID".into(), "1042".into()));
             assert_eq!(
                 u.phone.value().map(|p| p.graph()).as_deref(),
@@ -748,7 +753,7 @@ mod tests {
         let mut row = RawRow::<UserField>::default();
         row.set(UserField::Username, b"bad\xff");
         let values = ValueMaps::default();
-        let problems = problems_of(|p| assert!(user(&row, &values, p).is_none()));
+        let problems = problems_of(|p| assert!(user(row.view(), &values, p).is_none()));
         assert_eq!(problems[0].kind, ProblemKind::InvalidUtf8);
         assert!(problems[0].set_aside);
     }
@@ -765,9 +770,22 @@ mod tests {
             HashMap::from([("2".to_string(), "mobile_app".to_string())]),
         );
         problems_of(|p| {
-            let u = user(&row, &values, p).expect("kept");
+            let u = user(row.view(), &values, p).expect("kept");
             assert_eq!(u.default_method, Known::Known(Some(MfaMethod::MobileApp)));
         });
+    }
+
+    #[test]
+    fn names_parse_loosely() {
+        for text in ["Phone Call", "phone-call", "PHONE_CALL", " phone call "] {
+            assert_eq!(
+                parse_loose::<MfaMethod>(text),
+                Some(MfaMethod::PhoneCall),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_loose::<MfaMethod>("Phone Callé"), None);
+        assert_eq!(parse_loose::<MfaMethod>(&"x".repeat(40)), None);
     }
 
     #[test]
@@ -776,7 +794,7 @@ mod tests {
         row.set(TokenField::SerialNumber, b"T1");
         row.set(TokenField::TimeStep, b"45");
         let values = ValueMaps::default();
-        let problems = problems_of(|p| assert!(token(&row, &values, p).is_none()));
+        let problems = problems_of(|p| assert!(token(row.view(), &values, p).is_none()));
         assert!(problems[0].set_aside);
         assert!(problems[0].reason.contains("45"));
     }

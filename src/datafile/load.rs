@@ -24,7 +24,7 @@ use super::model::{
     AuthService, DataSet, DataSetBuilder, InputKind, InputSummary, NewDevice, NewToken, ParseName,
     ProblemKind, RowProblem, RowRef, Server, ServerRole, ServiceKind, Settings, UserIdx,
 };
-use super::raw::RawRow;
+use super::raw::{RawRow, RawRows};
 use super::sniff::{
     CsvInput, IGNORED_COLUMNS, SEED_COLS, SeedCol, Source, UserAliases, seed_aliases, seed_field,
     sniff,
@@ -128,19 +128,6 @@ struct Duplicates {
     seen: Vec<(u64, u32, UserIdx)>,
 }
 
-/// FNV-1a of the lower-cased username: only groups candidates, which are then compared.
-fn username_hash(name: &str) -> u64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| h = (h ^ b as u64).wrapping_mul(PRIME);
-    if name.is_ascii() {
-        name.bytes().for_each(|b| eat(b.to_ascii_lowercase()));
-    } else {
-        name.to_lowercase().bytes().for_each(eat);
-    }
-    h
-}
-
 impl Loader {
     fn new(mapping: Option<&Mapping>) -> Loader {
         Loader {
@@ -222,19 +209,17 @@ impl Loader {
                 self.builder.push_user(nu)
             }),
         };
-        st.dups
-            .seen
-            .push((username_hash(username), source.row, idx));
+        st.dups.seen.push((u.name_hash, source.row, idx));
         idx
     }
 
     /// Take one parsed chunk of an input into the data set (in row order).
-    fn ingest(&mut self, st: &mut Ingest, parsed: Parsed) -> Result<(), FileError> {
+    fn ingest(&mut self, st: &mut Ingest, parsed: &mut Parsed) -> Result<(), FileError> {
         match parsed {
-            Parsed::Users(mut chunk) => {
+            Parsed::Users(chunk) => {
                 self.problems.append(&mut chunk.problems);
                 for u in &chunk.users {
-                    let idx = self.add_user(st, &chunk, u);
+                    let idx = self.add_user(st, chunk, u);
                     if let Some(id) = u.user_id {
                         st.ids.push((id, idx));
                     }
@@ -242,14 +227,11 @@ impl Loader {
             }
             Parsed::Devices(chunk) => {
                 self.finish_users(st);
-                let stream::DeviceChunk {
-                    text,
-                    devices,
-                    mut problems,
-                } = chunk;
+                let mut problems = std::mem::take(&mut chunk.problems);
+                let devices = std::mem::take(&mut chunk.devices);
                 let mut orphans = Vec::new();
                 for d in devices {
-                    let name = text.get(d.name);
+                    let name = chunk.name(&d);
                     match lookup(&st.ids, d.user_id) {
                         Some(idx) => {
                             self.name_owner(&mut problems, d.problems.clone(), idx);
@@ -282,10 +264,8 @@ impl Loader {
             }
             Parsed::Tokens(chunk) => {
                 self.finish_users(st);
-                let stream::TokenChunk {
-                    tokens,
-                    mut problems,
-                } = chunk;
+                let mut problems = std::mem::take(&mut chunk.problems);
+                let tokens = std::mem::take(&mut chunk.tokens);
                 let mut orphans = Vec::new();
                 for t in tokens {
                     match t.user_id.and_then(|id| lookup(&st.ids, id)) {
@@ -964,7 +944,7 @@ impl Loader {
                 .read_byte_record(&mut record)
                 .map_err(|e| text::csv_error(&c.path, &e))?
             {
-                if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                if blank(&record) {
                     continue;
                 }
                 rows += 1;
@@ -977,7 +957,7 @@ impl Loader {
                     input,
                     list: &mut self.problems,
                 };
-                let Some(t) = convert::token(&raw, &values, &mut problems) else {
+                let Some(t) = convert::token(raw.view(), &values, &mut problems) else {
                     continue;
                 };
                 let step = raw
@@ -1106,16 +1086,16 @@ fn sqlite_batches<F: Field>(
     path: &Path,
     plan: &ColumnPlan<F>,
     em: &stream::Emitter,
-    wrap: fn(Vec<RawRow<F>>) -> stream::RawChunk,
-    unwrap: fn(stream::RawChunk) -> Option<Vec<RawRow<F>>>,
+    wrap: fn(RawRows<F>) -> stream::RawChunk,
+    unwrap: fn(stream::RawChunk) -> Option<RawRows<F>>,
 ) -> Result<u64, FileError> {
     let mut batch = stream::Batcher::new(em, wrap, unwrap);
-    let rows = sqlite::read_rows(conn, path, plan, |raw| match batch.next_row() {
-        Some(row) => {
-            row.copy_from(raw);
+    let rows = sqlite::read_rows(conn, path, plan, |raw| {
+        if batch.push_copy(raw) {
             Ok(())
+        } else {
+            Err(stopped(path))
         }
-        None => Err(stopped(path)),
     })?;
     if !batch.flush() {
         return Err(stopped(path));
@@ -1183,8 +1163,8 @@ impl<F: Field> CsvTable<F> {
     fn batches(
         &self,
         em: &stream::Emitter,
-        wrap: fn(Vec<RawRow<F>>) -> stream::RawChunk,
-        unwrap: fn(stream::RawChunk) -> Option<Vec<RawRow<F>>>,
+        wrap: fn(RawRows<F>) -> stream::RawChunk,
+        unwrap: fn(stream::RawChunk) -> Option<RawRows<F>>,
     ) -> Result<(u64, Digest), FileError> {
         let mut csv = CsvText::open(&self.path, self.encoding, self.delimiter)?;
         let mut record = csv::ByteRecord::new();
@@ -1198,13 +1178,12 @@ impl<F: Field> CsvTable<F> {
             .read_byte_record(&mut record)
             .map_err(|e| text::csv_error(&self.path, &e))?
         {
-            if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            if blank(&record) {
                 continue;
             }
             rows += 1;
-            match batch.next_row() {
-                Some(row) => fill(row, &record, &self.map, rows),
-                None => return Err(stopped(&self.path)),
+            if !batch.push_record(rows, &record, &self.map) {
+                return Err(stopped(&self.path));
             }
         }
         if !batch.flush() {
@@ -1262,6 +1241,12 @@ fn fill<F: Field>(raw: &mut RawRow<F>, record: &csv::ByteRecord, map: &[Option<F
     }
 }
 
+/// A record of blanks only (a blank line): skipped, not counted as a row. Stops at the
+/// first field with anything in it, which is the first field of almost every record.
+fn blank(record: &csv::ByteRecord) -> bool {
+    record.iter().all(|f| f.trim_ascii().is_empty())
+}
+
 /// Every record after the header, blank lines skipped; returns the rows read.
 fn read_csv<F: Field>(
     csv: &mut CsvText,
@@ -1277,7 +1262,7 @@ fn read_csv<F: Field>(
         .read_byte_record(&mut record)
         .map_err(|e| text::csv_error(path, &e))?
     {
-        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        if blank(&record) {
             continue;
         }
         n += 1;

@@ -2,9 +2,10 @@
 //! into chunks, worker threads check them (UTF-8, phones, names, secrets, timestamps),
 //! and the calling thread puts the results into the data set in row order.
 //!
-//! Chunks are bounded in number, so memory stays flat however large the input; the raw
-//! chunks go back to the reader to be refilled. Phone normalisation's memo is per
-//! thread, so each worker warms its own.
+//! Chunks are bounded in number, so memory stays flat however large the input; a chunk's
+//! rows travel on with what was checked (text is referenced, not copied) and go back to
+//! the reader to be refilled once the data set has taken them. Phone normalisation's
+//! memo is per thread, so each worker warms its own.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -18,32 +19,71 @@ use super::model::{
     HashFunction, MfaMethod, MobileAppMode, NewUser, OathKind, PhoneCallMode, RowProblem,
     TextMessageMode, TimeStep,
 };
-use super::raw::RawRow;
+use super::raw::{RawRow, RawRows};
 use crate::phone::PhoneNumber;
 use crate::secret::OathSecret;
 
 /// Rows per chunk.
 pub const CHUNK_ROWS: usize = 1024;
-/// Chunks in flight between two stages.
-const IN_FLIGHT: usize = 4;
+/// Bytes of text after which a chunk is sent however few its rows (huge fields).
+const CHUNK_BYTES: usize = 1 << 20;
+/// Chunks in flight between two stages. Generous, so that the reader can run ahead
+/// while the first phone waits for the phone-number metadata (tens of milliseconds):
+/// a raw chunk of an Export Users CSV is about 300 KB (its text and 19 slots a row).
+const IN_FLIGHT: usize = 48;
 
 /// Rows as read, before checking.
 pub enum RawChunk {
-    Users(Vec<RawRow<UserField>>),
-    Devices(Vec<RawRow<DeviceField>>),
-    Tokens(Vec<RawRow<TokenField>>),
+    Users(RawRows<UserField>),
+    Devices(RawRows<DeviceField>),
+    Tokens(RawRows<TokenField>),
 }
 
-/// Rows checked, owning their text: what the builder takes.
+/// Rows checked: what the builder takes, with the rows their text is in.
 pub enum Parsed {
     Users(UserChunk),
     Devices(DeviceChunk),
     Tokens(TokenChunk),
 }
 
+impl Parsed {
+    /// The rows, to be refilled.
+    fn recycle(self) -> RawChunk {
+        match self {
+            Parsed::Users(c) => RawChunk::Users(c.raw),
+            Parsed::Devices(c) => RawChunk::Devices(c.raw),
+            Parsed::Tokens(c) => RawChunk::Tokens(c.raw),
+        }
+    }
+}
+
 type Span = (u32, u32);
 
-/// Text of a chunk, and spans into it.
+/// Text a checked row keeps: a range of its chunk's (UTF-8-checked) rows, or of the
+/// chunk's own text (values a mapping translated, and rows that were not valid UTF-8 as a
+/// whole).
+#[derive(Debug, Clone, Copy)]
+pub enum TextRef {
+    Raw(u32, u32),
+    Own(u32, u32),
+}
+
+impl TextRef {
+    /// Where `s` is: inside `raw` (borrowed from the rows) or copied to `own`.
+    fn of(raw: Option<&str>, own: &mut ChunkText, s: &str) -> TextRef {
+        if let Some(t) = raw {
+            let (base, p) = (t.as_ptr() as usize, s.as_ptr() as usize);
+            if p >= base && p + s.len() <= base + t.len() {
+                let start = (p - base) as u32;
+                return TextRef::Raw(start, start + s.len() as u32);
+            }
+        }
+        let (a, b) = own.push(s);
+        TextRef::Own(a, b)
+    }
+}
+
+/// Text a chunk owns, and spans into it.
 #[derive(Default)]
 pub struct ChunkText(String);
 
@@ -54,24 +94,47 @@ impl ChunkText {
         (start, self.0.len() as u32)
     }
 
-    pub fn get(&self, span: Span) -> &str {
+    fn get(&self, span: Span) -> &str {
         self.0.get(span.0 as usize..span.1 as usize).unwrap_or("")
     }
+}
 
-    fn opt(&self, span: Option<Span>) -> Option<&str> {
-        span.map(|s| self.get(s))
+/// The text behind a [`TextRef`].
+fn resolve<'a, F: Field>(raw: &'a RawRows<F>, own: &'a ChunkText, r: TextRef) -> &'a str {
+    match r {
+        TextRef::Raw(a, b) => raw
+            .text()
+            .and_then(|t| t.get(a as usize..b as usize))
+            .unwrap_or(""),
+        TextRef::Own(a, b) => own.get((a, b)),
     }
+}
+
+/// FNV-1a of the lower-cased username: only groups candidates for duplicate usernames,
+/// which are then compared. Computed on the workers.
+pub fn username_hash(name: &str) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| h = (h ^ b as u64).wrapping_mul(PRIME);
+    if name.is_ascii() {
+        name.bytes().for_each(|b| eat(b.to_ascii_lowercase()));
+    } else {
+        name.to_lowercase().bytes().for_each(eat);
+    }
+    h
 }
 
 /// A checked user row.
 pub struct OwnedUser {
     pub row: u64,
     pub user_id: Option<i64>,
-    username: Span,
-    upn: Option<Span>,
-    sid: Option<Span>,
-    email: Option<Span>,
-    language: Option<Span>,
+    /// [`username_hash`] of the username.
+    pub name_hash: u64,
+    username: TextRef,
+    upn: Option<TextRef>,
+    sid: Option<TextRef>,
+    email: Option<TextRef>,
+    language: Option<TextRef>,
     attributes: Vec<(String, String)>,
     phone: Known<Option<PhoneNumber>>,
     backup_phone: Known<Option<PhoneNumber>>,
@@ -84,14 +147,19 @@ pub struct OwnedUser {
 }
 
 pub struct UserChunk {
-    pub text: ChunkText,
+    raw: RawRows<UserField>,
+    text: ChunkText,
     pub users: Vec<OwnedUser>,
     pub problems: Vec<RowProblem>,
 }
 
 impl UserChunk {
+    fn get(&self, r: TextRef) -> &str {
+        resolve(&self.raw, &self.text, r)
+    }
+
     pub fn username(&self, u: &OwnedUser) -> &str {
-        self.text.get(u.username)
+        self.get(u.username)
     }
 
     /// Hand a user to `f` as a [`NewUser`] borrowing from this chunk.
@@ -107,14 +175,15 @@ impl UserChunk {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
+        let opt = |r: Option<TextRef>| r.map(|r| self.get(r));
         f(NewUser {
             source: None,
-            username: self.text.get(u.username),
-            upn: self.text.opt(u.upn),
-            sid: self.text.opt(u.sid),
-            email: self.text.opt(u.email),
+            username: self.get(u.username),
+            upn: opt(u.upn),
+            sid: opt(u.sid),
+            email: opt(u.email),
             ad_attributes: &attrs,
-            language: self.text.opt(u.language),
+            language: opt(u.language),
             phone: u.phone,
             backup_phone: u.backup_phone,
             default_method: u.default_method,
@@ -133,7 +202,7 @@ impl UserChunk {
 pub struct OwnedDevice {
     pub row: u64,
     pub user_id: i64,
-    pub name: Span,
+    name: TextRef,
     pub has_push_token: bool,
     pub oath_secret: Option<OathSecret>,
     pub activated_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -141,9 +210,16 @@ pub struct OwnedDevice {
 }
 
 pub struct DeviceChunk {
-    pub text: ChunkText,
+    raw: RawRows<DeviceField>,
+    text: ChunkText,
     pub devices: Vec<OwnedDevice>,
     pub problems: Vec<RowProblem>,
+}
+
+impl DeviceChunk {
+    pub fn name(&self, d: &OwnedDevice) -> &str {
+        resolve(&self.raw, &self.text, d.name)
+    }
 }
 
 /// A checked token row.
@@ -162,31 +238,36 @@ pub struct OwnedToken {
 }
 
 pub struct TokenChunk {
+    raw: RawRows<TokenField>,
     pub tokens: Vec<OwnedToken>,
     pub problems: Vec<RowProblem>,
 }
 
 /// Check one chunk of rows (runs on a worker thread).
-pub fn parse(chunk: &RawChunk, input: usize, values: &ValueMaps) -> Parsed {
+pub fn parse(chunk: RawChunk, input: usize, values: &ValueMaps) -> Parsed {
     let mut list = Vec::new();
     match chunk {
-        RawChunk::Users(rows) => {
+        RawChunk::Users(mut rows) => {
+            rows.check_utf8();
             let mut text = ChunkText::default();
             let mut users = Vec::with_capacity(rows.len());
-            for raw in rows {
+            let whole = rows.text();
+            for raw in rows.iter() {
                 let mut problems = Problems {
                     input,
                     list: &mut list,
                 };
                 if let Some(p) = convert::user(raw, values, &mut problems) {
+                    let mut at = |s: &str| TextRef::of(whole, &mut text, s);
                     users.push(OwnedUser {
                         row: p.row,
                         user_id: p.user_id,
-                        username: text.push(&p.username),
-                        upn: p.upn.as_deref().map(|s| text.push(s)),
-                        sid: p.sid.as_deref().map(|s| text.push(s)),
-                        email: p.email.as_deref().map(|s| text.push(s)),
-                        language: p.language.as_deref().map(|s| text.push(s)),
+                        name_hash: username_hash(&p.username),
+                        username: at(&p.username),
+                        upn: p.upn.as_deref().map(&mut at),
+                        sid: p.sid.as_deref().map(&mut at),
+                        email: p.email.as_deref().map(&mut at),
+                        language: p.language.as_deref().map(&mut at),
                         attributes: p.attributes,
                         phone: p.phone,
                         backup_phone: p.backup_phone,
@@ -200,15 +281,18 @@ pub fn parse(chunk: &RawChunk, input: usize, values: &ValueMaps) -> Parsed {
                 }
             }
             Parsed::Users(UserChunk {
+                raw: rows,
                 text,
                 users,
                 problems: list,
             })
         }
-        RawChunk::Devices(rows) => {
+        RawChunk::Devices(mut rows) => {
+            rows.check_utf8();
             let mut text = ChunkText::default();
             let mut devices = Vec::with_capacity(rows.len());
-            for raw in rows {
+            let whole = rows.text();
+            for raw in rows.iter() {
                 let before = list.len();
                 let mut problems = Problems {
                     input,
@@ -218,7 +302,7 @@ pub fn parse(chunk: &RawChunk, input: usize, values: &ValueMaps) -> Parsed {
                     devices.push(OwnedDevice {
                         row: d.row,
                         user_id: d.user_id,
-                        name: text.push(&d.name),
+                        name: TextRef::of(whole, &mut text, &d.name),
                         has_push_token: d.has_push_token,
                         oath_secret: d.oath_secret,
                         activated_at: d.activated_at,
@@ -227,14 +311,16 @@ pub fn parse(chunk: &RawChunk, input: usize, values: &ValueMaps) -> Parsed {
                 }
             }
             Parsed::Devices(DeviceChunk {
+                raw: rows,
                 text,
                 devices,
                 problems: list,
             })
         }
-        RawChunk::Tokens(rows) => {
+        RawChunk::Tokens(mut rows) => {
+            rows.check_utf8();
             let mut tokens = Vec::with_capacity(rows.len());
-            for raw in rows {
+            for raw in rows.iter() {
                 let before = list.len();
                 let mut problems = Problems {
                     input,
@@ -257,6 +343,7 @@ pub fn parse(chunk: &RawChunk, input: usize, values: &ValueMaps) -> Parsed {
                 }
             }
             Parsed::Tokens(TokenChunk {
+                raw: rows,
                 tokens,
                 problems: list,
             })
@@ -264,7 +351,7 @@ pub fn parse(chunk: &RawChunk, input: usize, values: &ValueMaps) -> Parsed {
     }
 }
 
-/// What a reader uses to hand chunks on and get empty ones back.
+/// What a reader uses to hand chunks on and get used ones back.
 pub struct Emitter {
     jobs: SyncSender<(u64, RawChunk)>,
     recycled: Receiver<RawChunk>,
@@ -287,82 +374,95 @@ impl Emitter {
 /// Fills chunks of rows of one table for an [`Emitter`].
 pub struct Batcher<'e, F: Field> {
     emitter: &'e Emitter,
-    rows: Vec<RawRow<F>>,
-    len: usize,
-    wrap: fn(Vec<RawRow<F>>) -> RawChunk,
-    unwrap: fn(RawChunk) -> Option<Vec<RawRow<F>>>,
+    rows: RawRows<F>,
+    wrap: fn(RawRows<F>) -> RawChunk,
+    unwrap: fn(RawChunk) -> Option<RawRows<F>>,
 }
 
 impl<'e, F: Field> Batcher<'e, F> {
     pub fn new(
         emitter: &'e Emitter,
-        wrap: fn(Vec<RawRow<F>>) -> RawChunk,
-        unwrap: fn(RawChunk) -> Option<Vec<RawRow<F>>>,
+        wrap: fn(RawRows<F>) -> RawChunk,
+        unwrap: fn(RawChunk) -> Option<RawRows<F>>,
     ) -> Self {
         Batcher {
             emitter,
-            rows: Vec::new(),
-            len: 0,
+            rows: RawRows::default(),
             wrap,
             unwrap,
         }
     }
 
-    /// The next row to fill (cleared). `None` when the consumer has stopped.
-    pub fn next_row(&mut self) -> Option<&mut RawRow<F>> {
-        if self.len == CHUNK_ROWS && !self.flush() {
-            return None;
+    /// Send the current chunk when it is full; false when the consumer has stopped.
+    fn make_room(&mut self) -> bool {
+        if self.rows.len() >= CHUNK_ROWS || self.rows.byte_len() >= CHUNK_BYTES {
+            return self.flush();
         }
-        if self.rows.is_empty() {
-            self.rows = self
-                .emitter
-                .recycled()
-                .and_then(self.unwrap)
-                .unwrap_or_default();
+        true
+    }
+
+    /// Add CSV record `row`, whose column `i` feeds field `map[i]`; false when the
+    /// consumer has stopped.
+    pub fn push_record(&mut self, row: u64, record: &csv::ByteRecord, map: &[Option<F>]) -> bool {
+        if !self.make_room() {
+            return false;
         }
-        if self.rows.len() <= self.len {
-            self.rows.push(RawRow::default());
+        let fields = map
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some((*f)?).map(|f| (f, record.range(i))));
+        self.rows.push_ranges(row, record.as_slice(), fields);
+        true
+    }
+
+    /// Add a copy of `row`; false when the consumer has stopped.
+    pub fn push_copy(&mut self, row: &RawRow<F>) -> bool {
+        if !self.make_room() {
+            return false;
         }
-        let row = self.rows.get_mut(self.len)?;
-        row.clear();
-        self.len += 1;
-        Some(row)
+        self.rows.push_copy(row);
+        true
     }
 
     /// Send what is filled; false when the consumer has stopped.
     pub fn flush(&mut self) -> bool {
-        if self.len == 0 {
+        if self.rows.is_empty() {
             return true;
         }
-        let mut rows = std::mem::take(&mut self.rows);
-        rows.truncate(self.len);
-        self.len = 0;
-        self.emitter.send((self.wrap)(rows))
+        let fresh = match self.emitter.recycled().and_then(self.unwrap) {
+            Some(mut used) => {
+                used.clear();
+                used
+            }
+            None => RawRows::with_room_of(&self.rows),
+        };
+        let full = std::mem::replace(&mut self.rows, fresh);
+        self.emitter.send((self.wrap)(full))
     }
 }
 
-pub fn users_chunk(rows: Vec<RawRow<UserField>>) -> RawChunk {
+pub fn users_chunk(rows: RawRows<UserField>) -> RawChunk {
     RawChunk::Users(rows)
 }
-pub fn users_rows(c: RawChunk) -> Option<Vec<RawRow<UserField>>> {
+pub fn users_rows(c: RawChunk) -> Option<RawRows<UserField>> {
     match c {
         RawChunk::Users(r) => Some(r),
         _ => None,
     }
 }
-pub fn devices_chunk(rows: Vec<RawRow<DeviceField>>) -> RawChunk {
+pub fn devices_chunk(rows: RawRows<DeviceField>) -> RawChunk {
     RawChunk::Devices(rows)
 }
-pub fn devices_rows(c: RawChunk) -> Option<Vec<RawRow<DeviceField>>> {
+pub fn devices_rows(c: RawChunk) -> Option<RawRows<DeviceField>> {
     match c {
         RawChunk::Devices(r) => Some(r),
         _ => None,
     }
 }
-pub fn tokens_chunk(rows: Vec<RawRow<TokenField>>) -> RawChunk {
+pub fn tokens_chunk(rows: RawRows<TokenField>) -> RawChunk {
     RawChunk::Tokens(rows)
 }
-pub fn tokens_rows(c: RawChunk) -> Option<Vec<RawRow<TokenField>>> {
+pub fn tokens_rows(c: RawChunk) -> Option<RawRows<TokenField>> {
     match c {
         RawChunk::Tokens(r) => Some(r),
         _ => None,
@@ -378,18 +478,18 @@ fn workers() -> usize {
 }
 
 /// Run `produce` on its own thread and [`parse`] on worker threads, handing every
-/// parsed chunk to `consume` here, in the order produced. Returns what `produce`
-/// returned. An error from either side stops both.
+/// parsed chunk to `consume` here, in the order produced (then its rows go back to the
+/// reader). Returns what `produce` returned. An error from either side stops both.
 pub fn run<R: Send>(
     input: usize,
     values: &ValueMaps,
     produce: impl FnOnce(&Emitter) -> Result<R, FileError> + Send,
-    mut consume: impl FnMut(Parsed) -> Result<(), FileError>,
+    mut consume: impl FnMut(&mut Parsed) -> Result<(), FileError>,
 ) -> Result<R, FileError> {
     std::thread::scope(|s| {
         let (jobs_tx, jobs_rx) = sync_channel::<(u64, RawChunk)>(IN_FLIGHT);
         let (done_tx, done_rx) = sync_channel::<(u64, Parsed)>(IN_FLIGHT);
-        let (recycle_tx, recycle_rx) = sync_channel::<RawChunk>(IN_FLIGHT * 2);
+        let (recycle_tx, recycle_rx) = sync_channel::<RawChunk>(IN_FLIGHT);
         let producer = s.spawn(move || {
             let emitter = Emitter {
                 jobs: jobs_tx,
@@ -402,7 +502,6 @@ pub fn run<R: Send>(
         for _ in 0..workers() {
             let jobs = Arc::clone(&jobs);
             let done = done_tx.clone();
-            let recycle = recycle_tx.clone();
             s.spawn(move || {
                 loop {
                     let job = match jobs.lock() {
@@ -412,12 +511,9 @@ pub fn run<R: Send>(
                     let Ok((seq, chunk)) = job else {
                         return;
                     };
-                    let parsed = parse(&chunk, input, values);
-                    if done.send((seq, parsed)).is_err() {
+                    if done.send((seq, parse(chunk, input, values))).is_err() {
                         return;
                     }
-                    // The reader may have finished; an empty chunk is then just dropped.
-                    let _ = recycle.try_send(chunk);
                 }
             });
         }
@@ -425,26 +521,25 @@ pub fn run<R: Send>(
         // fails and it stops too (no deadlock when the consumer gives up early).
         drop(jobs);
         drop(done_tx);
-        drop(recycle_tx);
         let mut next = 0u64;
         let mut waiting: BTreeMap<u64, Parsed> = BTreeMap::new();
         let mut failed = None;
-        for (seq, parsed) in done_rx.iter() {
+        'chunks: for (seq, parsed) in done_rx.iter() {
             waiting.insert(seq, parsed);
-            while let Some(p) = waiting.remove(&next) {
+            while let Some(mut p) = waiting.remove(&next) {
                 next += 1;
-                if let Err(e) = consume(p) {
+                if let Err(e) = consume(&mut p) {
                     failed = Some(e);
-                    break;
+                    break 'chunks;
                 }
-            }
-            if failed.is_some() {
-                break;
+                // The reader may have finished; the rows are then just dropped.
+                let _ = recycle_tx.try_send(p.recycle());
             }
         }
         // Dropping the receiver stops the workers, whose exit stops the reader.
         drop(done_rx);
         drop(waiting);
+        drop(recycle_tx);
         let produced = producer.join().unwrap_or_else(|_| {
             Err(FileError::io(
                 std::path::Path::new("reader thread"),
@@ -463,11 +558,16 @@ mod tests {
     use super::*;
     use crate::datafile::error::FileProblem;
 
-    fn user_row(name: &str, row: u64) -> RawRow<UserField> {
-        let mut r = RawRow::default();
-        r.set(UserField::Username, name.as_bytes());
-        r.row = row;
-        r
+    fn user_rows(names: impl IntoIterator<Item = (String, u64)>) -> RawRows<UserField> {
+        let mut rows = RawRows::default();
+        for (name, row) in names {
+            rows.push_ranges(
+                row,
+                name.as_bytes(),
+                [(UserField::Username, Some(0..name.len()))],
+            );
+        }
+        rows
     }
 
     #[test]
@@ -479,9 +579,7 @@ mod tests {
             &values,
             |em| {
                 for i in 0..200u64 {
-                    let rows = (0..7)
-                        .map(|j| user_row(&format!("u{i}-{j}"), i * 7 + j))
-                        .collect();
+                    let rows = user_rows((0..7).map(|j| (format!("u{i}-{j}"), i * 7 + j)));
                     if !em.send(RawChunk::Users(rows)) {
                         break;
                     }
@@ -491,6 +589,7 @@ mod tests {
             |p| {
                 if let Parsed::Users(c) = p {
                     seen.extend(c.users.iter().map(|u| u.row));
+                    assert!(c.users.iter().all(|u| c.username(u).starts_with('u')));
                 }
                 Ok(())
             },
@@ -510,7 +609,7 @@ mod tests {
             |em| {
                 // Far more chunks than fit in flight: the reader must notice the stop.
                 for i in 0..10_000u64 {
-                    if !em.send(RawChunk::Users(vec![user_row("x", i)])) {
+                    if !em.send(RawChunk::Users(user_rows([("x".to_string(), i)]))) {
                         return Ok(i);
                     }
                 }

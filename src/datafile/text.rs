@@ -4,7 +4,7 @@
 //! hashed as it is read, so it is read once.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::Path;
 
 use encoding_rs::{Decoder, Encoding, UTF_16BE, UTF_16LE, WINDOWS_1252};
@@ -177,11 +177,12 @@ impl<R: Read> Read for ToUtf8<R> {
 /// of the raw bytes, which fills as it is read.
 pub struct CsvText {
     pub reader: csv::Reader<Box<dyn Read>>,
-    hashing: std::rc::Rc<std::cell::RefCell<Option<Hashing<BufReader<File>>>>>,
+    hashing: std::rc::Rc<std::cell::RefCell<Option<Hashing<File>>>>,
 }
 
-/// Shares the hashing file reader between the CSV reader and [`CsvText::finish`].
-struct Shared(std::rc::Rc<std::cell::RefCell<Option<Hashing<BufReader<File>>>>>);
+/// Shares the hashing file reader between the CSV reader and [`CsvText::finish`]. No
+/// buffer of its own: the CSV reader (or the UTF-16 decoder) reads in 64 KiB blocks.
+struct Shared(std::rc::Rc<std::cell::RefCell<Option<Hashing<File>>>>);
 
 impl Read for Shared {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -196,7 +197,7 @@ impl CsvText {
     /// Open `path` with the given encoding (BOM skipped) and delimiter.
     pub fn open(path: &Path, encoding: TextEncoding, delimiter: u8) -> Result<CsvText, FileError> {
         let file = File::open(path).map_err(|e| FileError::io(path, &e))?;
-        let mut hashing = Hashing::new(BufReader::with_capacity(1 << 16, file));
+        let mut hashing = Hashing::new(file);
         let mut bom = vec![0u8; encoding.bom_len()];
         hashing
             .read_exact(&mut bom)

@@ -442,12 +442,26 @@ mod tests {
         let (s, offline) =
             granted_scopes("https://graph.microsoft.com/.default offline_access").unwrap();
         assert!(offline);
-        assert_eq!(s.len(), 7);
+        assert_eq!(s.len(), super::DELEGATED_SCOPES.len());
+        assert!(s.iter().any(|s| s == "Domain.Read.All"), "{s:?}");
         let (s, offline) =
             granted_scopes("https://graph.microsoft.com/User.Read.All openid profile").unwrap();
         assert_eq!(s, vec!["User.Read.All".to_string()]);
         assert!(!offline);
         assert!(granted_scopes("https://graph.microsoft.com/Mail.Send").is_err());
         assert!(granted_scopes("openid").is_err());
+    }
+
+    /// The tool's default public client asks for each scope by name; the simulated
+    /// admin has consented to every one of them (else its device-code sign-in fails
+    /// with `invalid_scope`).
+    #[test]
+    fn the_default_public_clients_scopes_are_all_consented() {
+        let asked = crate::graph::auth::delegated_scopes(crate::cloud::Cloud::Global);
+        let (granted, offline) = granted_scopes(&asked.join(" ")).unwrap();
+        assert!(offline);
+        for scope in crate::graph::endpoints::DELEGATED_SCOPES {
+            assert!(granted.iter().any(|g| g == scope), "{scope} not granted");
+        }
     }
 }

@@ -38,11 +38,14 @@ pub const ROLE_IDS: [(&str, &str); 4] = [
     ),
 ];
 
-/// Delegated scopes granted to the admin (and for `.default`).
-pub(crate) const DELEGATED_SCOPES: [&str; 7] = [
+/// Delegated scopes granted to the admin (and for `.default`): at least every scope the
+/// tool's default public client asks for by name (`graph::endpoints::DELEGATED_SCOPES`),
+/// so its device-code sign-in is consented here as in a prepared tenant.
+pub(crate) const DELEGATED_SCOPES: [&str; 8] = [
     "UserAuthenticationMethod.ReadWrite.All",
     "Policy.ReadWrite.AuthenticationMethod",
     "Policy.ReadWrite.HybridAuthentication",
+    "Domain.Read.All",
     "Domain-InternalFederation.ReadWrite.All",
     "User.Read.All",
     "GroupMember.Read.All",

@@ -191,14 +191,143 @@ impl ClientAssertion for CertificateAssertion {
 mod tests {
     use super::*;
     use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
+    use p12_keystore::{EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm};
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    use std::str::FromStr;
+    use std::sync::OnceLock;
+    use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+    use x509_cert::der::{Encode, EncodePem};
 
-    fn fixture(name: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/certificate")
-            .join(name)
+    const PFX_PASSWORD: &str = "test-run-only";
+
+    /// A throwaway RSA key and self-signed certificate, made once per test run (no key
+    /// material lives in the repository).
+    struct Generated {
+        key: rsa::RsaPrivateKey,
+        cert_der: Vec<u8>,
+        cert_pem: String,
     }
 
-    const SHA256_HEX: &str = "0e5d3b9ac0e6934ef766413613f8ecea07e8c9c6d926dbc45df4413b2a308147";
+    fn generated() -> &'static Generated {
+        static GENERATED: OnceLock<Generated> = OnceLock::new();
+        GENERATED.get_or_init(|| {
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+            let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone());
+            let subject = x509_cert::name::Name::from_str("CN=mfa-cutover test").unwrap();
+            let spki =
+                x509_cert::spki::SubjectPublicKeyInfoOwned::from_key(key.to_public_key()).unwrap();
+            let builder = CertificateBuilder::new(
+                Profile::Leaf {
+                    issuer: subject.clone(),
+                    enable_key_agreement: false,
+                    enable_key_encipherment: false,
+                },
+                x509_cert::serial_number::SerialNumber::from(1u32),
+                x509_cert::time::Validity::from_now(std::time::Duration::from_secs(3600)).unwrap(),
+                subject,
+                spki,
+                &signer,
+            )
+            .unwrap();
+            let cert = builder.build::<rsa::pkcs1v15::Signature>().unwrap();
+            Generated {
+                cert_der: cert.to_der().unwrap(),
+                cert_pem: cert.to_pem(LineEnding::LF).unwrap(),
+                key,
+            }
+        })
+    }
+
+    /// The generated material written in every form the loader reads, in a
+    /// directory removed when the value drops.
+    struct Files {
+        dir: tempfile::TempDir,
+    }
+
+    impl Files {
+        fn write() -> Files {
+            let g = generated();
+            let dir = tempfile::tempdir().unwrap();
+            let pkcs8 = g.key.to_pkcs8_pem(LineEnding::LF).unwrap();
+            let pkcs1 = g.key.to_pkcs1_pem(LineEnding::LF).unwrap();
+            let public = g
+                .key
+                .to_public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .unwrap();
+            let write =
+                |name: &str, bytes: &[u8]| std::fs::write(dir.path().join(name), bytes).unwrap();
+            write(
+                "app.pem",
+                format!("{}{}", g.cert_pem, pkcs8.as_str()).as_bytes(),
+            );
+            write(
+                "app-pkcs1.pem",
+                format!("{}{}", pkcs1.as_str(), g.cert_pem).as_bytes(),
+            );
+            write("cert.pem", g.cert_pem.as_bytes());
+            write("public.pem", public.as_bytes());
+            let store = pfx_store(g);
+            let modern = store.writer(PFX_PASSWORD).write().unwrap();
+            write("app.pfx", &modern);
+            for (name, algorithm) in [
+                (
+                    "app-3des.pfx",
+                    EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc,
+                ),
+                // (p12-keystore names this variant RC4; it writes the RC2-40 OID.)
+                ("app-rc2.pfx", EncryptionAlgorithm::PbeWithShaAnd40BitRc4Cbc),
+            ] {
+                let legacy = store
+                    .writer(PFX_PASSWORD)
+                    .encryption_algorithm(algorithm)
+                    .encryption_iterations(2048)
+                    .mac_algorithm(MacAlgorithm::HmacSha1)
+                    .mac_iterations(2048)
+                    .write()
+                    .unwrap();
+                write(name, &legacy);
+            }
+            Files { dir }
+        }
+
+        fn path(&self, name: &str) -> std::path::PathBuf {
+            self.dir.path().join(name)
+        }
+    }
+
+    fn pfx_store(g: &Generated) -> KeyStore {
+        let pkcs8 = g.key.to_pkcs8_der().unwrap();
+        let leaf = p12_keystore::Certificate::from_der(&g.cert_der).unwrap();
+        let local_key_id = Sha256::digest(&g.cert_der);
+        let mut store = KeyStore::new();
+        store.add_entry(
+            "app",
+            KeyStoreEntry::PrivateKeyChain(p12_keystore::PrivateKeyChain::new(
+                pkcs8.as_bytes(),
+                local_key_id,
+                [leaf],
+            )),
+        );
+        store
+    }
+
+    /// DER of an OBJECT IDENTIFIER under pkcs-12 PBE ids (1.2.840.113549.1.12.1.x).
+    fn pkcs12_pbe_oid(last: u8) -> [u8; 12] {
+        [
+            0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01, last,
+        ]
+    }
+
+    /// DER of the PBES2 OBJECT IDENTIFIER (1.2.840.113549.1.5.13).
+    const PBES2_OID: [u8; 11] = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d,
+    ];
+
+    fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
 
     #[derive(serde::Deserialize)]
     struct Seen {
@@ -209,19 +338,18 @@ mod tests {
         exp: i64,
     }
 
-    fn check(cert: &ClientCertificate) {
+    fn check(files: &Files, cert: &ClientCertificate) {
+        let g = generated();
         let audience =
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";
         let jwt = cert.assertion("app-id", audience).unwrap();
         let header = decode_header(&jwt).unwrap();
         assert_eq!(header.alg, Algorithm::RS256);
-        let expected = BASE64URL_NOPAD.encode(
-            &data_encoding::HEXLOWER
-                .decode(SHA256_HEX.as_bytes())
-                .unwrap(),
-        );
+        // Thumbprints computed here from the generated certificate's DER, apart from
+        // the code under test.
+        let expected = BASE64URL_NOPAD.encode(&Sha256::digest(&g.cert_der));
         assert_eq!(header.x5t_s256.as_deref(), Some(expected.as_str()));
-        let public = std::fs::read(fixture("public.pem")).unwrap();
+        let public = std::fs::read(files.path("public.pem")).unwrap();
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&[audience]);
         let seen = decode::<Seen>(
@@ -235,34 +363,58 @@ mod tests {
         assert_eq!(seen.sub, "app-id");
         assert!(uuid::Uuid::parse_str(&seen.jti).is_ok());
         assert!(seen.exp - seen.nbf <= 660 && seen.exp > chrono::Utc::now().timestamp());
-        assert_eq!(
-            cert.thumbprint(),
-            "4A00054F301922E5E4B570D22A241D6757199568"
-        );
+        let sha1 = <sha1::Sha1 as sha1::Digest>::digest(&g.cert_der);
+        assert_eq!(cert.thumbprint(), HEXUPPER.encode(&sha1));
+        assert_eq!(cert.thumbprint().len(), 40);
         assert!(!format!("{cert:?}").contains("PRIVATE"));
     }
 
     #[test]
     fn pem_pkcs8_and_pkcs1_sign_verifiable_assertions() {
-        check(&ClientCertificate::load(&fixture("app.pem"), None).unwrap());
-        check(&ClientCertificate::load(&fixture("app-pkcs1.pem"), None).unwrap());
+        let files = Files::write();
+        check(
+            &files,
+            &ClientCertificate::load(&files.path("app.pem"), None).unwrap(),
+        );
+        check(
+            &files,
+            &ClientCertificate::load(&files.path("app-pkcs1.pem"), None).unwrap(),
+        );
     }
 
     #[test]
     fn pfx_modern_and_legacy_with_password() {
-        let pw = SecretString::from("fixture-only".to_string());
-        check(&ClientCertificate::load(&fixture("app.pfx"), Some(&pw)).unwrap());
-        check(&ClientCertificate::load(&fixture("app-legacy.pfx"), Some(&pw)).unwrap());
+        let files = Files::write();
+        let pw = SecretString::from(PFX_PASSWORD.to_string());
+        for name in ["app.pfx", "app-3des.pfx", "app-rc2.pfx"] {
+            let loaded = ClientCertificate::load(&files.path(name), Some(&pw));
+            check(&files, &loaded.unwrap_or_else(|e| panic!("{name}: {e}")));
+        }
         let wrong = SecretString::from("nope".to_string());
-        let err = ClientCertificate::load(&fixture("app.pfx"), Some(&wrong)).unwrap_err();
+        let err = ClientCertificate::load(&files.path("app.pfx"), Some(&wrong)).unwrap_err();
         assert!(err.to_string().contains(PASSWORD_ENV), "{err}");
+    }
+
+    /// The PFX files really use the encryption each test says they do, so the legacy
+    /// reader is exercised and not a modern file under a legacy name.
+    #[test]
+    fn generated_pfx_files_use_the_ciphers_they_are_named_for() {
+        let files = Files::write();
+        let read = |name: &str| std::fs::read(files.path(name)).unwrap();
+        let (modern, des, rc2) = (read("app.pfx"), read("app-3des.pfx"), read("app-rc2.pfx"));
+        let (des_oid, rc2_oid) = (pkcs12_pbe_oid(3), pkcs12_pbe_oid(6));
+        assert!(holds(&modern, &PBES2_OID));
+        assert!(!holds(&modern, &des_oid) && !holds(&modern, &rc2_oid));
+        assert!(holds(&des, &des_oid) && !holds(&des, &PBES2_OID));
+        assert!(holds(&rc2, &rc2_oid) && !holds(&rc2, &PBES2_OID));
     }
 
     #[test]
     fn incomplete_pem_is_explained() {
-        let err = ClientCertificate::load(&fixture("cert.pem"), None).unwrap_err();
+        let files = Files::write();
+        let err = ClientCertificate::load(&files.path("cert.pem"), None).unwrap_err();
         assert!(err.to_string().contains("no PRIVATE KEY"), "{err}");
-        let err = ClientCertificate::load(&fixture("public.pem"), None).unwrap_err();
+        let err = ClientCertificate::load(&files.path("public.pem"), None).unwrap_err();
         assert!(err.to_string().contains("no CERTIFICATE"), "{err}");
     }
 }
