@@ -2,6 +2,7 @@
 //! emits [`Event`]s. Front ends only talk to it.
 
 pub mod protocol;
+pub mod store;
 
 pub use protocol::{
     Command, DirectoryCommand, DirectoryEvent, EngineError, EngineLoad, Event, GroupInfo, Member,
