@@ -103,19 +103,29 @@ impl PhoneNumber {
             }
             None => None,
         };
-        // A number typed with its own `+cc` prefix is parsed as written; the country code
-        // must then agree.
+        // A number typed with its own `+cc` prefix is parsed as written (the country code
+        // must then agree; a UK-style `(0)` is dropped). Otherwise it is parsed as a
+        // national number of the country's main region, so that its trunk prefix (the 0 of
+        // `07911 123456`, `030 1234567`) is stripped by the region's own rules.
         let national = national.trim();
-        let text = if national.starts_with('+') {
-            national.to_string()
+        let parsed = if national.starts_with('+') {
+            phonenumber::parse(None, national.replacen("(0)", "", 1))
         } else {
-            format!("+{cc} {national}")
-        };
-        let parsed = phonenumber::parse(None, &text).map_err(|e| PhoneError::Unparseable {
+            match main_region(cc) {
+                Some(region) => phonenumber::parse(Some(region), national),
+                None => phonenumber::parse(None, format!("+{cc} {national}")),
+            }
+        }
+        .map_err(|e| PhoneError::Unparseable {
             country_code: cc,
             number: number.to_string(),
             reason: e.to_string(),
         })?;
+        let parsed = if national.starts_with('+') {
+            parsed
+        } else {
+            recheck_country_code_strip(cc, national, parsed)
+        };
         if parsed.code().value() != cc {
             return Err(PhoneError::Unparseable {
                 country_code: cc,
@@ -211,16 +221,61 @@ impl PhoneNumber {
     }
 }
 
-/// `"425-555-0100 x123"` → (`"425-555-0100 "`, `Some("123")`).
-fn split_extension(number: &str) -> (&str, Option<&str>) {
-    match number.rfind(['x', 'X']) {
-        Some(i) => {
-            let ext = number[i + 1..].trim();
-            let ext = ext.strip_prefix('.').unwrap_or(ext).trim();
-            (&number[..i], Some(ext))
-        }
-        None => (number, None),
+/// A national number that begins with the digits of its own country code (Italian
+/// mobiles `393 …` under +39) is read by `phonenumber` as if the code had been typed,
+/// and loses those digits. The country code was given separately, so when exactly the
+/// code was stripped and the number as typed is a valid number, keep the number as typed.
+/// Only this rare case pays for `is_valid`.
+fn recheck_country_code_strip(
+    cc: u16,
+    national: &str,
+    parsed: phonenumber::PhoneNumber,
+) -> phonenumber::PhoneNumber {
+    let typed: String = national.chars().filter(char::is_ascii_digit).collect();
+    let n = parsed.national();
+    let nsn = format!("{}{}", "0".repeat(n.zeros() as usize), n.value());
+    if typed != format!("{cc}{nsn}") {
+        return parsed;
     }
+    match phonenumber::parse(None, format!("+{cc} {typed}")) {
+        Ok(whole) if whole.code().value() == cc && phonenumber::is_valid(&whole) => whole,
+        _ => parsed,
+    }
+}
+
+/// The main region of a calling code (`44` → GB, `1` → US), whose national prefix
+/// rules apply to a number typed in national form.
+fn main_region(cc: u16) -> Option<phonenumber::country::Id> {
+    let regions = phonenumber::metadata::DATABASE.region(&cc)?;
+    regions.first()?.parse().ok()
+}
+
+/// Split an extension off a typed number: the last `x`, `#`, `ext`, `ext.` or
+/// `extension` (any case) starts it. `"425-555-0100 ext. 123"` → (`"425-555-0100 "`,
+/// `Some("123")`). What follows the marker is returned as is (the caller checks it is
+/// digits).
+fn split_extension(number: &str) -> (&str, Option<&str>) {
+    let Some(i) = number.rfind(['x', 'X', '#']) else {
+        return (number, None);
+    };
+    let bytes = number.as_bytes();
+    let mut start = i;
+    let mut rest = &number[i + 1..];
+    if bytes[i] != b'#' {
+        if i > 0 && bytes[i - 1].eq_ignore_ascii_case(&b'e') {
+            start = i - 1;
+        }
+        for tail in ["tension", "t"] {
+            if let Some(head) = rest.get(..tail.len())
+                && head.eq_ignore_ascii_case(tail)
+            {
+                rest = &rest[tail.len()..];
+                break;
+            }
+        }
+    }
+    let ext = rest.trim_start().trim_start_matches(['.', ':']).trim();
+    (&number[..start], Some(ext))
 }
 
 fn digits_in(mut n: u64) -> usize {
@@ -280,6 +335,26 @@ mod tests {
         assert_eq!(typed_with_cc.graph(), "+1 4255550199x12");
         assert!(PhoneNumber::normalise("44", "+1 425 555 0199", None).is_err());
         assert!(PhoneNumber::normalise("1", "call me", None).is_err());
+        for (cc, typed, graph) in [
+            ("44", "07911 123456", "+44 7911123456"),
+            ("44", "+44 (0)20 7946 0958", "+44 2079460958"),
+            ("49", "(030) 1234-5678 ext. 42", "+49 3012345678x42"),
+            ("39", "06 1234 5678", "+39 0612345678"),
+            ("39", "393 191 4541", "+39 3931914541"),
+            ("81", "090-1234-5678 Extension: 7", "+81 9012345678x7"),
+            ("1", "425.555.0100 #12", "+1 4255550100x12"),
+            ("+33", "06.12.34.56.78", "+33 612345678"),
+        ] {
+            assert_eq!(
+                PhoneNumber::normalise(cc, typed, None)?.graph(),
+                graph,
+                "{typed}"
+            );
+        }
+        assert!(matches!(
+            PhoneNumber::normalise("1", "425 555 0100 ext abc", None),
+            Err(PhoneError::BadExtension(_))
+        ));
         Ok(())
     }
 

@@ -3,6 +3,8 @@
 //! Each subcommand lives in a module of its own with a `run` function; this module only
 //! parses, sets up logging, dispatches and turns errors into exit codes.
 
+pub mod whoami;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -167,6 +169,8 @@ pub enum Command {
     SampleData(SampleDataArgs),
     /// Summarise the data file: inputs, users, methods, dependencies, row problems.
     Inspect(InspectArgs),
+    /// Sign in as configured and show tenant, account, roles, permissions and expiry.
+    Whoami(whoami::WhoamiArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -214,6 +218,7 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<Exit, CliError> {
     match &cli.command {
+        Some(Command::Whoami(args)) => whoami::run(&cli.global, args),
         Some(Command::SampleData(_)) | Some(Command::Inspect(_)) | None => Err(
             CliError::bad_input("this command is not built yet in this revision"),
         ),

@@ -266,3 +266,122 @@ impl AllowedMethods {
         software_oath: true,
     };
 }
+
+/// A set of [`PreferredMethod`]s (the methods a user can use after a plan), as one byte.
+/// Serialises as the list of Graph names, most secure first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct MethodSet(u8);
+
+impl MethodSet {
+    pub const EMPTY: MethodSet = MethodSet(0);
+
+    fn bit(m: PreferredMethod) -> u8 {
+        1 << (m as u8)
+    }
+
+    pub fn insert(&mut self, m: PreferredMethod) {
+        self.0 |= Self::bit(m);
+    }
+
+    pub fn with(mut self, m: PreferredMethod) -> MethodSet {
+        self.insert(m);
+        self
+    }
+
+    pub fn contains(self, m: PreferredMethod) -> bool {
+        self.0 & Self::bit(m) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Members, most secure first (rule D3's ranking).
+    pub fn iter(self) -> impl Iterator<Item = PreferredMethod> {
+        PreferredMethod::RANKED
+            .into_iter()
+            .filter(move |m| self.contains(*m))
+    }
+
+    /// The most secure member (rule D3).
+    pub fn most_secure(self) -> Option<PreferredMethod> {
+        self.iter().next()
+    }
+}
+
+impl FromIterator<PreferredMethod> for MethodSet {
+    fn from_iter<I: IntoIterator<Item = PreferredMethod>>(iter: I) -> Self {
+        let mut s = MethodSet::EMPTY;
+        for m in iter {
+            s.insert(m);
+        }
+        s
+    }
+}
+
+impl std::fmt::Display for MethodSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_empty() {
+            return f.write_str("none");
+        }
+        for (i, m) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(m.graph_name())?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for MethodSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for MethodSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Vec::<PreferredMethod>::deserialize(d)?;
+        Ok(v.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_sets_rank_and_round_trip() -> Result<(), serde_json::Error> {
+        let s: MethodSet = [PreferredMethod::VoiceOffice, PreferredMethod::Oath]
+            .into_iter()
+            .collect();
+        assert_eq!(s.most_secure(), Some(PreferredMethod::Oath));
+        assert_eq!(s.len(), 2);
+        let json = serde_json::to_string(&s)?;
+        assert_eq!(json, r#"["oath","voiceOffice"]"#);
+        assert_eq!(serde_json::from_str::<MethodSet>(&json)?, s);
+        assert_eq!(MethodSet::EMPTY.most_secure(), None);
+        Ok(())
+    }
+
+    #[test]
+    fn graph_phone_text_is_classified() {
+        assert!(matches!(
+            EntraPhone::from_graph("+1 XXXXXXXX00"),
+            EntraPhone::Masked(_)
+        ));
+        assert!(matches!(
+            EntraPhone::from_graph("+1 4255550100x12"),
+            EntraPhone::Number(_)
+        ));
+        assert!(matches!(
+            EntraPhone::from_graph("425 555 0100"),
+            EntraPhone::Unparsed(_)
+        ));
+    }
+}

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::entra::{PhoneSlot, PreferredMethod};
+use super::entra::{MethodSet, PhoneSlot, PreferredMethod};
 use super::rules::Rule;
 use crate::datafile::{HashFunction, TimeStep, UserIdx};
 use crate::phone::PhoneNumber;
@@ -111,6 +111,34 @@ pub struct Skip {
     pub reason: String,
 }
 
+/// What a [`Note`] records, so that reports and the TUI need not parse its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// P4: the slot already holds the number.
+    SameNumber,
+    /// H1 / A3: Entra already has the token or the Authenticator registration.
+    Present,
+    /// B4: the backup phone goes to (or already is) `mobile`.
+    BackupBecameMobile,
+    /// A3: Graph cannot create the app registration; the user must re-register the app.
+    MustReregister,
+    /// A hardware token that is (or will be) assigned but not activated (HOTP, or an
+    /// earlier activation that did not complete).
+    NotActivated,
+    /// H1: an unassigned device with this serial is already in the tenant: assigned
+    /// without creating it again.
+    ReusesInventory,
+    /// D2: the default method is left as Entra has it.
+    DefaultKept,
+    /// D3: the wanted default is not usable; the most secure usable method is used instead.
+    DefaultFellBack,
+    /// D1: the MFA Server default is unknown or empty, so nothing maps to Entra.
+    DefaultNotMapped,
+    /// Entra's system-preferred MFA is on: the user's preferred method is mostly ignored.
+    SystemPreferred,
+}
+
 /// A deliberate non-write or adjustment: P4 "same number", D2 "default already set",
 /// D3 "fell back to …", A3 "must re-register the app", H1 "present", B4 "backup became
 /// mobile".
@@ -119,6 +147,7 @@ pub struct Note {
     #[serde(flatten)]
     pub subject: Subject,
     pub rule: Rule,
+    pub kind: NoteKind,
     pub text: String,
 }
 
@@ -179,6 +208,10 @@ pub struct Plan {
     pub skips: Vec<Skip>,
     pub notes: Vec<Note>,
     pub expected: Expected,
+    /// The methods the user can use in Entra after the plan (rule D3: enabled by the
+    /// methods policy and registered). Empty means a user sent to Entra MFA would have to
+    /// register first.
+    pub usable: MethodSet,
 }
 
 impl Plan {
@@ -186,9 +219,16 @@ impl Plan {
         self.ops.is_empty()
     }
 
-    /// The user must re-register the mobile app (an A3 note).
+    /// The user must re-register the mobile app (an A3 "must re-register" note).
     pub fn must_reregister_app(&self) -> bool {
-        self.notes.iter().any(|n| n.rule == Rule::A3)
+        self.notes
+            .iter()
+            .any(|n| n.kind == NoteKind::MustReregister)
+    }
+
+    /// Whether the user has at least one usable Entra method after the plan.
+    pub fn has_usable_method(&self) -> bool {
+        !self.usable.is_empty()
     }
 }
 

@@ -1,0 +1,476 @@
+//! Sign-in: every `--auth` kind yields a [`TokenSource`] the Graph client draws tokens
+//! from, and the [`Identity`] the front ends show (tenant, account, token kind, roles,
+//! permissions, expiry — read from the token's claims, never the token).
+//!
+//! - `device-code`: delegated, the admin signs in in a browser elsewhere (SSH-friendly);
+//!   required for Staged Rollout, which refuses app-only tokens.
+//! - `certificate`: the app's certificate (PEM or PFX), as MFA Server's migration
+//!   utility registers; the assertion is signed here, no OpenSSL.
+//! - `secret`: client secret from `MFA_CUTOVER_CLIENT_SECRET`.
+//! - `azure-cli`: the account signed in to `az`.
+//! - `managed-identity`: on an Azure VM or App Service.
+//! - `token`: a bearer token from `MFA_CUTOVER_ACCESS_TOKEN`.
+//!
+//! Tokens never reach logs: they live in `SecretString`s and are exposed only to the
+//! `Authorization` header.
+
+pub mod azure;
+pub mod certificate;
+pub mod claims;
+pub mod device_code;
+pub mod token;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use azure_core::credentials::{Secret, TokenCredential};
+use secrecy::SecretString;
+use url::Url;
+
+pub use claims::Claims;
+pub use device_code::{DeviceCodeFlow, DeviceCodePrompt, DeviceCodeSource, PromptFn, TokenSet};
+pub use token::{AccessToken, StaticToken, TokenSource};
+
+use super::identity::{Identity, TokenKind};
+use super::root::{GraphRoot, check_service_url};
+use crate::cloud::Cloud;
+use crate::config::{AuthKind, Config};
+
+/// Environment variable holding the client secret of `--auth secret`.
+pub const CLIENT_SECRET_ENV: &str = "MFA_CUTOVER_CLIENT_SECRET";
+
+/// The public client used for device-code sign-in when no `--client-id` is given:
+/// Microsoft Graph Command Line Tools, which any tenant can consent to. Organisations
+/// that register their own public client pass its id instead.
+pub const DEFAULT_PUBLIC_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+/// Why no token could be had. Messages say what to do and never quote a secret.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuthError {
+    /// Missing or wrong configuration (client id, tenant, files, environment).
+    #[error("{0}")]
+    Config(String),
+    /// A problem with the certificate file.
+    #[error("{0}")]
+    Certificate(String),
+    /// Entra refused (bad client, bad secret, consent missing, …).
+    #[error("sign-in refused: {0}")]
+    Refused(String),
+    #[error("sign-in declined: {0}")]
+    Declined(String),
+    #[error("the sign-in code expired before it was used: start again")]
+    CodeExpired,
+    /// A token ran out and cannot be renewed.
+    #[error("{0}")]
+    Expired(String),
+    #[error("cannot reach the sign-in service: {0}")]
+    Network(String),
+}
+
+/// Everything a sign-in needs.
+#[derive(Clone)]
+pub struct SignInOptions {
+    pub kind: AuthKind,
+    pub cloud: Cloud,
+    pub graph_root: GraphRoot,
+    /// Tenant id or primary domain.
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub certificate: Option<PathBuf>,
+    /// Sign-in authority. Default: the cloud's login host, or the Graph root itself when
+    /// that is on loopback (the simulated tenant serves both).
+    pub authority: Option<Url>,
+    /// Shows the device code to the admin (required for `device-code`).
+    pub prompt: Option<PromptFn>,
+}
+
+impl std::fmt::Debug for SignInOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInOptions")
+            .field("kind", &self.kind)
+            .field("cloud", &self.cloud)
+            .field("graph_root", &self.graph_root.as_str())
+            .field("tenant", &self.tenant)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignInOptions {
+    /// From the resolved configuration; `default_kind` applies when none is configured.
+    pub fn from_config(
+        config: &Config,
+        default_kind: AuthKind,
+    ) -> Result<SignInOptions, AuthError> {
+        let graph_root = GraphRoot::resolve(config.cloud, config.graph_url.as_deref())
+            .map_err(|e| AuthError::Config(e.to_string()))?;
+        Ok(SignInOptions {
+            kind: config.auth.unwrap_or(default_kind),
+            cloud: config.cloud,
+            graph_root,
+            tenant: config.tenant.clone(),
+            client_id: config.client_id.clone(),
+            certificate: config.certificate.clone(),
+            authority: None,
+            prompt: None,
+        })
+    }
+
+    /// The authority URL actually used.
+    pub fn authority(&self) -> Result<Url, AuthError> {
+        if let Some(a) = &self.authority {
+            return check_service_url("sign-in authority", a.as_str())
+                .map_err(|e| AuthError::Config(e.to_string()));
+        }
+        let text = if self.graph_root.is_loopback() {
+            self.graph_root.as_str()
+        } else {
+            self.cloud.login_host()
+        };
+        check_service_url("sign-in authority", text).map_err(|e| AuthError::Config(e.to_string()))
+    }
+
+    fn require_tenant(&self) -> Result<String, AuthError> {
+        self.tenant
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| {
+                AuthError::Config(format!(
+                    "--auth {} needs the tenant: --tenant ID (or `tenant` in the config file)",
+                    self.kind.name()
+                ))
+            })
+    }
+
+    fn require_client_id(&self) -> Result<String, AuthError> {
+        self.client_id
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| {
+                AuthError::Config(format!(
+                    "--auth {} needs the application (client) id: --client-id ID (or \
+                     `[auth] client_id` in the config file)",
+                    self.kind.name()
+                ))
+            })
+    }
+
+    /// Credentials of azure_identity reach the real Entra only; a loopback Graph is the
+    /// simulated tenant, whose tokens come from device code or a bearer token.
+    fn refuse_loopback(&self) -> Result<(), AuthError> {
+        if self.graph_root.is_loopback() {
+            return Err(AuthError::Config(format!(
+                "--auth {} signs in to Microsoft Entra, but --graph-url {} is the simulated \
+                 tenant: use --auth token (MFA_CUTOVER_ACCESS_TOKEN) or --auth device-code",
+                self.kind.name(),
+                self.graph_root
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A signed-in session.
+#[derive(Clone)]
+pub struct Session {
+    pub tokens: Arc<dyn TokenSource>,
+    pub identity: Identity,
+    pub kind: AuthKind,
+    cloud: Cloud,
+    simulated: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("identity", &self.identity)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// A session over an existing token source (tests, the demo).
+    pub async fn from_source(
+        tokens: Arc<dyn TokenSource>,
+        kind: AuthKind,
+        cloud: Cloud,
+        simulated: bool,
+    ) -> Result<Session, AuthError> {
+        let first = tokens.token().await?;
+        let identity = identity_of(&first, kind, cloud, simulated);
+        Ok(Session {
+            tokens,
+            identity,
+            kind,
+            cloud,
+            simulated,
+        })
+    }
+
+    /// Re-read the identity from the current token (after a refresh: new expiry).
+    pub async fn current_identity(&self) -> Result<Identity, AuthError> {
+        let token = self.tokens.token().await?;
+        let mut id = identity_of(&token, self.kind, self.cloud, self.simulated);
+        id.tenant_name = self.identity.tenant_name.clone();
+        Ok(id)
+    }
+}
+
+fn identity_of(token: &AccessToken, kind: AuthKind, cloud: Cloud, simulated: bool) -> Identity {
+    match Claims::decode(token.expose()) {
+        Some(claims) => {
+            let mut id = claims.identity(cloud, simulated);
+            if id.expires_at.is_none() {
+                id.expires_at = token.expires_at;
+            }
+            id
+        }
+        None => Identity {
+            tenant_id: String::new(),
+            tenant_name: None,
+            cloud,
+            account: "(the token does not name its account)".to_string(),
+            kind: match kind {
+                AuthKind::DeviceCode | AuthKind::AzureCli | AuthKind::Token => TokenKind::Delegated,
+                _ => TokenKind::AppOnly,
+            },
+            roles: Vec::new(),
+            permissions: Vec::new(),
+            expires_at: token.expires_at,
+            simulated,
+        },
+    }
+}
+
+/// Delegated scopes for `cloud`'s Graph, plus `offline_access` for the refresh token.
+pub fn delegated_scopes(cloud: Cloud) -> Vec<String> {
+    let mut scopes: Vec<String> = super::endpoints::DELEGATED_SCOPES
+        .iter()
+        .map(|s| format!("{}/{s}", cloud.graph_root()))
+        .collect();
+    scopes.push("offline_access".to_string());
+    scopes
+}
+
+/// Sign in as configured. Device code shows its prompt through `opts.prompt` and
+/// waits for the admin.
+pub async fn sign_in(opts: SignInOptions) -> Result<Session, AuthError> {
+    let simulated = opts.graph_root.is_loopback();
+    let scope = opts.cloud.graph_scope();
+    let tokens: Arc<dyn TokenSource> = match opts.kind {
+        AuthKind::Token => Arc::new(StaticToken::from_env()?),
+        AuthKind::DeviceCode => {
+            let prompt = opts.prompt.clone().ok_or_else(|| {
+                AuthError::Config(
+                    "device-code sign-in needs a terminal to show the code on".to_string(),
+                )
+            })?;
+            let authority = opts.authority()?;
+            let tenant = opts
+                .tenant
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| "organizations".to_string());
+            let client_id = opts
+                .client_id
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PUBLIC_CLIENT_ID.to_string());
+            let flow = DeviceCodeFlow::new(
+                &authority,
+                &tenant,
+                &client_id,
+                &delegated_scopes(opts.cloud),
+            )?;
+            let tokens = flow.sign_in(&prompt).await?;
+            Arc::new(DeviceCodeSource::new(flow, tokens))
+        }
+        AuthKind::Secret => {
+            opts.refuse_loopback()?;
+            let tenant = opts.require_tenant()?;
+            let client_id = opts.require_client_id()?;
+            let secret = std::env::var(CLIENT_SECRET_ENV)
+                .ok()
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    AuthError::Config(format!(
+                        "--auth secret reads the client secret from {CLIENT_SECRET_ENV}, which \
+                         is not set (secrets are never read from the config file)"
+                    ))
+                })?;
+            let credential = azure_identity::ClientSecretCredential::new(
+                &tenant,
+                client_id,
+                Secret::new(secret),
+                Some(azure_identity::ClientSecretCredentialOptions {
+                    client_options: azure::client_options(opts.cloud),
+                }),
+            )
+            .map_err(|e| azure::credential_error("client secret", e))?;
+            Arc::new(azure::CredentialSource::new(
+                credential as Arc<dyn TokenCredential>,
+                scope,
+                "client secret",
+            ))
+        }
+        AuthKind::Certificate => {
+            opts.refuse_loopback()?;
+            let tenant = opts.require_tenant()?;
+            let client_id = opts.require_client_id()?;
+            let path = opts.certificate.clone().ok_or_else(|| {
+                AuthError::Config(
+                    "--auth certificate needs the certificate: --certificate FILE (PEM with \
+                     certificate and key, or PFX)"
+                        .to_string(),
+                )
+            })?;
+            let password = std::env::var(certificate::PASSWORD_ENV)
+                .ok()
+                .map(SecretString::from);
+            let cert = certificate::ClientCertificate::load(&path, password.as_ref())?;
+            let audience = format!("{}/{tenant}/oauth2/v2.0/token", opts.cloud.login_host());
+            let assertion = certificate::CertificateAssertion {
+                certificate: cert,
+                client_id: client_id.clone(),
+                audience,
+            };
+            let credential = azure_identity::ClientAssertionCredential::new(
+                tenant,
+                client_id,
+                assertion,
+                Some(azure_identity::ClientAssertionCredentialOptions {
+                    client_options: azure::client_options(opts.cloud),
+                }),
+            )
+            .map_err(|e| azure::credential_error("client certificate", e))?;
+            Arc::new(azure::CredentialSource::new(
+                credential as Arc<dyn TokenCredential>,
+                scope,
+                "client certificate",
+            ))
+        }
+        AuthKind::AzureCli => {
+            opts.refuse_loopback()?;
+            let credential = azure_identity::AzureCliCredential::new(Some(
+                azure_identity::AzureCliCredentialOptions {
+                    tenant_id: opts.tenant.clone().filter(|t| !t.trim().is_empty()),
+                    ..Default::default()
+                },
+            ))
+            .map_err(|e| azure::credential_error("Azure CLI", e))?;
+            Arc::new(azure::CredentialSource::new(
+                credential as Arc<dyn TokenCredential>,
+                scope,
+                "Azure CLI",
+            ))
+        }
+        AuthKind::ManagedIdentity => {
+            opts.refuse_loopback()?;
+            let credential = azure_identity::ManagedIdentityCredential::new(Some(
+                azure_identity::ManagedIdentityCredentialOptions {
+                    user_assigned_id: opts
+                        .client_id
+                        .clone()
+                        .map(azure_identity::UserAssignedId::ClientId),
+                    client_options: azure::client_options(opts.cloud),
+                },
+            ))
+            .map_err(|e| azure::credential_error("managed identity", e))?;
+            Arc::new(azure::CredentialSource::new(
+                credential as Arc<dyn TokenCredential>,
+                scope,
+                "managed identity",
+            ))
+        }
+    };
+    Session::from_source(tokens, opts.kind, opts.cloud, simulated).await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn opts(kind: AuthKind, root: &str) -> SignInOptions {
+        SignInOptions {
+            kind,
+            cloud: Cloud::Global,
+            graph_root: GraphRoot::parse(root).unwrap(),
+            tenant: None,
+            client_id: None,
+            certificate: None,
+            authority: None,
+            prompt: None,
+        }
+    }
+
+    #[test]
+    fn authority_follows_cloud_or_loopback_graph() {
+        let o = opts(AuthKind::DeviceCode, "https://graph.microsoft.com");
+        assert_eq!(
+            o.authority().unwrap().as_str(),
+            "https://login.microsoftonline.com/"
+        );
+        let mut us = o.clone();
+        us.cloud = Cloud::China;
+        assert_eq!(
+            us.authority().unwrap().as_str(),
+            "https://login.chinacloudapi.cn/"
+        );
+        let sim = opts(AuthKind::DeviceCode, "http://127.0.0.1:4567");
+        assert_eq!(sim.authority().unwrap().as_str(), "http://127.0.0.1:4567/");
+        let mut bad = sim.clone();
+        bad.authority = Url::parse("http://login.example.com").ok();
+        assert!(matches!(bad.authority(), Err(AuthError::Config(_))));
+    }
+
+    #[tokio::test]
+    async fn app_credentials_refuse_the_simulated_tenant_and_missing_settings() {
+        for kind in [
+            AuthKind::Secret,
+            AuthKind::Certificate,
+            AuthKind::AzureCli,
+            AuthKind::ManagedIdentity,
+        ] {
+            let err = sign_in(opts(kind, "http://127.0.0.1:1")).await.err();
+            assert!(
+                matches!(&err, Some(AuthError::Config(m)) if m.contains("simulated tenant")),
+                "{kind:?}: {err:?}"
+            );
+        }
+        let err = sign_in(opts(AuthKind::Certificate, "https://graph.microsoft.com"))
+            .await
+            .err();
+        assert!(
+            matches!(&err, Some(AuthError::Config(m)) if m.contains("--tenant")),
+            "{err:?}"
+        );
+        let err = sign_in(opts(AuthKind::DeviceCode, "https://graph.microsoft.com"))
+            .await
+            .err();
+        assert!(matches!(err, Some(AuthError::Config(_))));
+    }
+
+    #[test]
+    fn scopes_name_the_cloud() {
+        let s = delegated_scopes(Cloud::Usgov);
+        assert!(s.contains(&"https://graph.microsoft.us/User.Read.All".to_string()));
+        assert!(s.contains(&"offline_access".to_string()));
+    }
+
+    #[tokio::test]
+    async fn certificate_credential_from_pem_reaches_for_a_token() {
+        // Loading and wiring only; the token request itself needs a real tenant.
+        let dir = std::env::temp_dir();
+        let missing = dir.join(format!("mfa-cutover-missing-{}.pem", uuid::Uuid::new_v4()));
+        let mut o = opts(AuthKind::Certificate, "https://graph.microsoft.com");
+        o.tenant = Some("contoso.onmicrosoft.com".into());
+        o.client_id = Some("00000000-0000-0000-0000-000000000001".into());
+        o.certificate = Some(missing);
+        let err = sign_in(o).await.err();
+        assert!(
+            matches!(&err, Some(AuthError::Certificate(m)) if m.contains("cannot read")),
+            "{err:?}"
+        );
+    }
+}
