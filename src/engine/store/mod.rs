@@ -168,8 +168,21 @@ pub struct UserUpdate {
     pub mfa_username: Option<String>,
     pub status: String,
     pub detail: Option<String>,
-    /// Set when the user was verified: records the fingerprint and the time (C1).
-    pub migrated: Option<[u8; 32]>,
+    pub tracking: Tracking,
+}
+
+/// What a status update does to the user's change tracking (rule C1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tracking {
+    /// Verified: record the fingerprint and the time; later runs skip the user while
+    /// the fingerprint stays the same.
+    Migrated([u8; 32]),
+    /// Leave what is recorded (a status that says nothing new about Entra's state).
+    Keep,
+    /// The last attempt did not end verified (failed, mismatch, interrupted by a
+    /// crash): forget the fingerprint, so the next run plans the user again even if its
+    /// MFA Server data did not change.
+    Forget,
 }
 
 enum Msg {
@@ -511,6 +524,10 @@ type Reply = Box<dyn FnOnce(Result<(), String>)>;
 
 /// The writer thread: take everything queued, apply it in one transaction, then answer
 /// the waiters. Under load one fsync covers many writes.
+///
+/// Each message runs inside its own savepoint: one that fails (a constraint, a full disk
+/// on that row) is rolled back and answered with its error alone, and the rest of the
+/// group still commits. Waiters hear "ok" only after the commit is durable.
 fn writer_loop(mut conn: Connection, rx: std_mpsc::Receiver<Msg>) {
     let mut stop = false;
     while !stop {
@@ -524,108 +541,25 @@ fn writer_loop(mut conn: Connection, rx: std_mpsc::Receiver<Msg>) {
         }
         let mut replies: Vec<Reply> = Vec::new();
         let result = (|| -> rusqlite::Result<()> {
-            let tx = conn.transaction()?;
+            let mut tx = conn.transaction()?;
             for msg in batch {
-                match msg {
-                    Msg::Intent(i, reply) => {
-                        tx.execute(
-                            "INSERT INTO journal (run_id, tenant, entra_id, upn, op, intent_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                            params![
-                                i.run.map(|r| r.0),
-                                i.tenant,
-                                i.entra_id,
-                                i.upn,
-                                i.op,
-                                now_text()
-                            ],
-                        )?;
-                        let id = JournalId(tx.last_insert_rowid());
-                        replies.push(Box::new(move |r| {
-                            let _ = reply.send(r.map(|_| id));
-                        }));
+                if matches!(msg, Msg::Stop) {
+                    stop = true;
+                    continue;
+                }
+                let sp = tx.savepoint()?;
+                match apply_msg(&sp, msg) {
+                    (Ok(()), reply) => {
+                        sp.commit()?;
+                        replies.extend(reply);
                     }
-                    Msg::Outcome(id, o) => {
-                        tx.execute(
-                            "UPDATE journal SET outcome = ?2, outcome_at = ?3, http_status = ?4, error = ?5,
-                                    client_request_id = COALESCE(?6, client_request_id)
-                             WHERE id = ?1",
-                            params![
-                                id.0,
-                                o.kind.as_str(),
-                                now_text(),
-                                o.http_status.map(i64::from),
-                                o.error,
-                                o.client_request_id
-                            ],
-                        )?;
+                    (Err(e), reply) => {
+                        drop(sp);
+                        tracing::error!(error = %e, "state store: a write was refused");
+                        if let Some(reply) = reply {
+                            reply(Err(e.to_string()));
+                        }
                     }
-                    Msg::User(u) => {
-                        let now = now_text();
-                        match u.migrated {
-                            Some(fp) => tx.execute(
-                                "INSERT INTO users (tenant, entra_id, upn, mfa_username, fingerprint, migrated_at, status, detail, updated_at)
-                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)
-                                 ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
-                                   mfa_username = excluded.mfa_username, fingerprint = excluded.fingerprint,
-                                   migrated_at = excluded.migrated_at, status = excluded.status,
-                                   detail = excluded.detail, updated_at = excluded.updated_at",
-                                params![u.tenant, u.entra_id, u.upn, u.mfa_username, &fp[..], now, u.status, u.detail],
-                            )?,
-                            None => tx.execute(
-                                "INSERT INTO users (tenant, entra_id, upn, mfa_username, status, detail, updated_at)
-                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                                 ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
-                                   mfa_username = excluded.mfa_username, status = excluded.status,
-                                   detail = excluded.detail, updated_at = excluded.updated_at",
-                                params![u.tenant, u.entra_id, u.upn, u.mfa_username, u.status, u.detail, now],
-                            )?,
-                        };
-                    }
-                    Msg::Audit(a) => {
-                        tx.execute(
-                            "INSERT INTO audit (at, tenant, actor, action, target, before, after, detail)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                            params![
-                                a.at.to_rfc3339_opts(SecondsFormat::Millis, true),
-                                a.tenant,
-                                a.actor,
-                                a.action,
-                                a.target,
-                                a.before,
-                                a.after,
-                                a.detail
-                            ],
-                        )?;
-                    }
-                    Msg::BeginRun {
-                        tenant,
-                        kind,
-                        actor,
-                        scope,
-                        reply,
-                    } => {
-                        tx.execute(
-                            "INSERT INTO runs (tenant, kind, actor, scope, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                            params![tenant, kind, actor, scope, now_text()],
-                        )?;
-                        let id = RunId(tx.last_insert_rowid());
-                        replies.push(Box::new(move |r| {
-                            let _ = reply.send(r.map(|_| id));
-                        }));
-                    }
-                    Msg::FinishRun(run, summary) => {
-                        tx.execute(
-                            "UPDATE runs SET finished_at = ?2, summary = ?3 WHERE id = ?1",
-                            params![run.0, now_text(), summary],
-                        )?;
-                    }
-                    Msg::Flush(reply) => {
-                        replies.push(Box::new(move |r| {
-                            let _ = reply.send(r);
-                        }));
-                    }
-                    Msg::Stop => stop = true,
                 }
             }
             tx.commit()
@@ -637,6 +571,135 @@ fn writer_loop(mut conn: Connection, rx: std_mpsc::Receiver<Msg>) {
         for reply in replies {
             reply(result.clone());
         }
+    }
+}
+
+/// Apply one message; the reply (if the message has a waiter) is answered by the caller
+/// once the group's fate is known.
+fn apply_msg(conn: &Connection, msg: Msg) -> (rusqlite::Result<()>, Option<Reply>) {
+    match msg {
+        Msg::Intent(i, reply) => {
+            let r = conn.execute(
+                "INSERT INTO journal (run_id, tenant, entra_id, upn, op, intent_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    i.run.map(|r| r.0),
+                    i.tenant,
+                    i.entra_id,
+                    i.upn,
+                    i.op,
+                    now_text()
+                ],
+            );
+            let id = JournalId(conn.last_insert_rowid());
+            (
+                r.map(|_| ()),
+                Some(Box::new(move |r: Result<(), String>| {
+                    let _ = reply.send(r.map(|_| id));
+                })),
+            )
+        }
+        Msg::Outcome(id, o) => (
+            conn.execute(
+                "UPDATE journal SET outcome = ?2, outcome_at = ?3, http_status = ?4, error = ?5,
+                        client_request_id = COALESCE(?6, client_request_id)
+                 WHERE id = ?1",
+                params![
+                    id.0,
+                    o.kind.as_str(),
+                    now_text(),
+                    o.http_status.map(i64::from),
+                    o.error,
+                    o.client_request_id
+                ],
+            )
+            .map(|_| ()),
+            None,
+        ),
+        Msg::User(u) => {
+            let now = now_text();
+            let r = match u.tracking {
+                Tracking::Migrated(fp) => conn.execute(
+                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, fingerprint, migrated_at, status, detail, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)
+                     ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
+                       mfa_username = excluded.mfa_username, fingerprint = excluded.fingerprint,
+                       migrated_at = excluded.migrated_at, status = excluded.status,
+                       detail = excluded.detail, updated_at = excluded.updated_at",
+                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, &fp[..], now, u.status, u.detail],
+                ),
+                Tracking::Keep => conn.execute(
+                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, status, detail, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
+                       mfa_username = excluded.mfa_username, status = excluded.status,
+                       detail = excluded.detail, updated_at = excluded.updated_at",
+                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, u.status, u.detail, now],
+                ),
+                Tracking::Forget => conn.execute(
+                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, status, detail, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
+                       mfa_username = excluded.mfa_username, fingerprint = NULL,
+                       status = excluded.status, detail = excluded.detail,
+                       updated_at = excluded.updated_at",
+                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, u.status, u.detail, now],
+                ),
+            };
+            (r.map(|_| ()), None)
+        }
+        Msg::Audit(a) => (
+            conn.execute(
+                "INSERT INTO audit (at, tenant, actor, action, target, before, after, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    a.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                    a.tenant,
+                    a.actor,
+                    a.action,
+                    a.target,
+                    a.before,
+                    a.after,
+                    a.detail
+                ],
+            )
+            .map(|_| ()),
+            None,
+        ),
+        Msg::BeginRun {
+            tenant,
+            kind,
+            actor,
+            scope,
+            reply,
+        } => {
+            let r = conn.execute(
+                "INSERT INTO runs (tenant, kind, actor, scope, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![tenant, kind, actor, scope, now_text()],
+            );
+            let id = RunId(conn.last_insert_rowid());
+            (
+                r.map(|_| ()),
+                Some(Box::new(move |r: Result<(), String>| {
+                    let _ = reply.send(r.map(|_| id));
+                })),
+            )
+        }
+        Msg::FinishRun(run, summary) => (
+            conn.execute(
+                "UPDATE runs SET finished_at = ?2, summary = ?3 WHERE id = ?1",
+                params![run.0, now_text(), summary],
+            )
+            .map(|_| ()),
+            None,
+        ),
+        Msg::Flush(reply) => (
+            Ok(()),
+            Some(Box::new(move |r: Result<(), String>| {
+                let _ = reply.send(r);
+            })),
+        ),
+        Msg::Stop => (Ok(()), None),
     }
 }
 
@@ -691,24 +754,75 @@ mod tests {
             mfa_username: Some("CONTOSO\\u1".into()),
             status: "verified".into(),
             detail: None,
-            migrated: Some([7; 32]),
+            tracking: Tracking::Migrated([7; 32]),
         })?;
         store.flush().await?;
         assert_eq!(store.fingerprints("t")?.get("u1"), Some(&[7; 32]));
-        let key_before = store.hash_key().to_vec();
-        store.close();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            for f in [DB_FILE, KEY_FILE] {
+            let mut checked = 0;
+            // SQLite creates the WAL and shared-memory files with the database's mode.
+            for f in [DB_FILE, KEY_FILE, "state.sqlite-wal", "state.sqlite-shm"] {
+                if !dir.path().join(f).exists() {
+                    continue;
+                }
                 let mode = std::fs::metadata(dir.path().join(f))?.permissions().mode() & 0o777;
                 assert_eq!(mode, 0o600, "{f}");
+                checked += 1;
             }
+            assert_eq!(checked, 4, "the WAL files exist while the store is open");
         }
+        let key_before = store.hash_key().to_vec();
+        store.close();
         // The key persists, so fingerprints stay comparable across runs.
         let again = Store::open(dir.path())?;
         assert_eq!(again.hash_key(), key_before.as_slice());
         again.close();
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_does_not_take_its_group_down() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path())?;
+        // A run id that does not exist violates the journal's foreign key.
+        let mut bad = intent("bad");
+        bad.run = Some(RunId(999));
+        let (bad, good) = tokio::join!(store.intent(bad), store.intent(intent("good")));
+        assert!(bad.is_err());
+        let good = good?;
+        let open = store.open_intents("t")?;
+        assert_eq!(open.iter().map(|e| e.id).collect::<Vec<_>>(), [good]);
+        store.close();
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_failed_attempt_forgets_the_fingerprint() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path())?;
+        let update = |status: &str, tracking| UserUpdate {
+            tenant: "t".into(),
+            entra_id: "u1".into(),
+            upn: "u1@contoso.com".into(),
+            mfa_username: None,
+            status: status.into(),
+            detail: None,
+            tracking,
+        };
+        store.update_user(update("verified", Tracking::Migrated([1; 32])))?;
+        store.update_user(update("skipped", Tracking::Keep))?;
+        store.flush().await?;
+        assert_eq!(store.fingerprints("t")?.get("u1"), Some(&[1; 32]));
+        store.update_user(update("failed", Tracking::Forget))?;
+        store.flush().await?;
+        assert!(store.fingerprints("t")?.is_empty());
+        let u = store.user("t", "u1")?.ok_or("user row")?;
+        assert_eq!(u.status, "failed");
+        assert!(u.migrated_at.is_some(), "the last migration time stays");
+        store.close();
         Ok(())
     }
 
