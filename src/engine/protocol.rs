@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio::sync::mpsc;
 
 use crate::datafile::DataSet;
 use crate::graph::{CallRecord, Identity};
@@ -70,6 +71,17 @@ pub enum MigrationCommand {
     SetSettings(MigrationSettings),
     /// Write the "must re-register the app" list (CSV).
     ExportReregister {
+        path: PathBuf,
+    },
+    /// Save the plans of the last dry run (`plan --out FILE`) with the data set's digest,
+    /// the settings and, per user, a digest of the Entra state each plan came from.
+    SavePlan {
+        path: PathBuf,
+    },
+    /// Apply exactly the plans saved in `path` (`migrate --plan FILE`); refused (with
+    /// [`MigrationEvent::PlanRefused`]) when the data file, the settings or an affected
+    /// user's Entra state changed since.
+    ApplyPlan {
         path: PathBuf,
     },
 }
@@ -180,7 +192,13 @@ pub struct Progress {
     pub skipped: usize,
     pub failed: usize,
     pub queued: usize,
+    /// Skipped because unchanged since the last migration (C1); also counted in `skipped`.
+    pub unchanged: usize,
+    /// Read back different from the plan (C4); also counted in `failed`.
+    pub mismatched: usize,
     pub writes: u64,
+    /// Graph operations this run sent (each `$batch` item counts, retries too).
+    pub requests: u64,
     pub writes_per_sec: f64,
     pub throttled: u64,
     pub eta_secs: Option<u64>,
@@ -210,6 +228,34 @@ pub enum MigrationEvent {
         path: PathBuf,
         users: usize,
     },
+    /// Writes left open by an earlier run (the process was killed) were read back and
+    /// closed (rule C5). Sent once at start, before any run, even when there were none.
+    Reconciled(Reconciliation),
+    /// The last dry run's plans were saved.
+    PlanSaved {
+        path: PathBuf,
+        users: usize,
+    },
+    /// A saved plan was not applied: the data file, the settings or the Entra state of
+    /// the users it names changed since it was made. Nothing was written.
+    PlanRefused {
+        path: PathBuf,
+        reasons: Vec<String>,
+    },
+}
+
+/// What start-up reconciliation found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Reconciliation {
+    /// Journal entries that had an intent but no outcome.
+    pub open: usize,
+    /// Of those, the writes Entra shows as applied.
+    pub done: usize,
+    /// The writes Entra does not show: the next run plans them again.
+    pub not_done: usize,
+    /// Entries left open because the read-back failed (tried again at the next start).
+    pub unresolved: usize,
+    pub users: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -217,4 +263,38 @@ pub struct EngineError {
     /// What the engine was doing, e.g. `loading members of "Wave 1"`.
     pub context: String,
     pub message: String,
+}
+
+/// A front end's end of the engine: commands go out, events come in. The engine holds
+/// the other end ([`EngineEnd`]). Both channels are bounded, so a slow side pushes back
+/// instead of growing without limit.
+#[derive(Debug)]
+pub struct EngineLink {
+    pub commands: mpsc::Sender<Command>,
+    pub events: mpsc::Receiver<Event>,
+}
+
+/// The engine's end of an [`EngineLink`].
+#[derive(Debug)]
+pub struct EngineEnd {
+    pub commands: mpsc::Receiver<Command>,
+    pub events: mpsc::Sender<Event>,
+}
+
+impl EngineLink {
+    /// A connected pair; `capacity` bounds each direction.
+    pub fn pair(capacity: usize) -> (EngineLink, EngineEnd) {
+        let (cmd_tx, cmd_rx) = mpsc::channel(capacity.max(1));
+        let (ev_tx, ev_rx) = mpsc::channel(capacity.max(1));
+        (
+            EngineLink {
+                commands: cmd_tx,
+                events: ev_rx,
+            },
+            EngineEnd {
+                commands: cmd_rx,
+                events: ev_tx,
+            },
+        )
+    }
 }
