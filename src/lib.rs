@@ -18,3 +18,4 @@ pub mod migrate;
 pub mod otp;
 pub mod phone;
 pub mod secret;
+pub mod tui;

@@ -1,0 +1,91 @@
+//! The terminal UI: a view of engine state plus a keymap.
+//!
+//! [`run`] is the entry point for a real terminal: it loads the keymap (every problem is
+//! reported before the screen is touched), takes the terminal, and runs
+//! [`App::run`] — the one loop, generic over backend and input stream, which tests drive
+//! with `TestBackend` and a scripted stream. The app talks to the engine only through
+//! an [`EngineLink`]: commands out, events in.
+
+pub mod action;
+pub mod app;
+pub mod clock;
+pub mod keymap;
+pub mod panes;
+pub mod runtime;
+pub mod terminal;
+pub mod theme;
+pub mod view;
+pub mod widgets;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::EventStream;
+
+pub use app::{App, AppOptions, Msg};
+pub use clock::Clock;
+pub use keymap::{Keymap, KeymapError};
+pub use theme::Theme;
+
+use crate::config::Config;
+use crate::engine::EngineLink;
+
+/// Why the TUI could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error(transparent)]
+    Keymap(#[from] KeymapError),
+    #[error("terminal: {0}")]
+    Terminal(String),
+}
+
+/// App options from the resolved configuration and a loaded keymap.
+pub fn options(config: &Config, keymap: Keymap, log_path: Option<PathBuf>) -> AppOptions {
+    let mut o = AppOptions::new(keymap);
+    o.settings = config.migration.clone();
+    o.sync_interval = config.sync_interval.unwrap_or(Duration::from_secs(15 * 60));
+    o.production = config.production;
+    o.group = config.group.clone();
+    o.log_path = log_path;
+    o.export_dir = config.state_dir.join("exports");
+    o.config_file = config.file.clone();
+    o
+}
+
+/// Run the TUI on this process's terminal until the admin quits. Logging must already
+/// go to a file (never the screen).
+pub async fn run(
+    config: &Config,
+    log_path: Option<PathBuf>,
+    engine: EngineLink,
+) -> Result<(), TuiError> {
+    let keymap = Keymap::load(
+        config.keymap.as_deref(),
+        crate::config::config_dir().as_deref(),
+    )?;
+    let opts = options(config, keymap, log_path);
+    let guard = terminal::init().map_err(|e| TuiError::Terminal(e.to_string()))?;
+    let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))
+        .map_err(|e| TuiError::Terminal(e.to_string()))?;
+    let size = term.size().map_err(|e| TuiError::Terminal(e.to_string()))?;
+    // A read error means the terminal is gone (SSH dropped): end the input, which
+    // shuts the engine down cleanly.
+    let input = EventStream::new()
+        .take_while(|r| {
+            if let Err(e) = r {
+                tracing::error!("reading the terminal: {e}");
+            }
+            futures::future::ready(r.is_ok())
+        })
+        .filter_map(|r| futures::future::ready(r.ok()));
+    let app = App::new(
+        opts,
+        ratatui::layout::Rect::new(0, 0, size.width, size.height),
+    );
+    let result = app.run(&mut term, input, engine).await;
+    drop(guard);
+    result.map(|_| ())
+}

@@ -1,0 +1,183 @@
+//! A key driver for the TUI: an [`App`] on ratatui's `TestBackend`, fed engine events
+//! and keys, drawn on demand. Time is passed in explicitly, so timers (the coalesced
+//! methods read) run when the test says.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use tokio::time::Instant;
+
+use mfa_cutover::engine::{Command, DirectoryCommand, DirectoryEvent, Event, MigrationEvent};
+use mfa_cutover::tui::keymap::Key;
+use mfa_cutover::tui::{App, AppOptions, Clock, Keymap, Msg, Theme};
+
+use super::fixture as fx;
+
+pub struct Harness {
+    pub app: App,
+    pub term: Terminal<TestBackend>,
+    pub now: Instant,
+    pub sent: Vec<Command>,
+}
+
+pub fn options() -> AppOptions {
+    let keymap = Keymap::builtin("default").unwrap_or_else(|e| panic!("{e}"));
+    let mut o = AppOptions::new(keymap);
+    o.theme = Theme::plain();
+    o.clock = Clock::Fixed(fx::now());
+    o.log_path = Some("/var/log/mfa-cutover/mfa-cutover.log".into());
+    o.export_dir = "/srv/mfa-cutover/exports".into();
+    o.config_file = Some("/etc/mfa-cutover/config.toml".into());
+    o
+}
+
+impl Harness {
+    pub fn new(w: u16, h: u16) -> Harness {
+        Harness::with(options(), w, h)
+    }
+
+    pub fn with(opts: AppOptions, w: u16, h: u16) -> Harness {
+        let term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
+        let app = App::new(opts, ratatui::layout::Rect::new(0, 0, w, h));
+        let mut h = Harness {
+            app,
+            term,
+            now: Instant::now(),
+            sent: Vec::new(),
+        };
+        h.collect();
+        h
+    }
+
+    fn collect(&mut self) {
+        self.sent.extend(self.app.take_commands());
+    }
+
+    pub fn engine(&mut self, ev: Event) {
+        self.app.update(Msg::Engine(ev), self.now);
+        self.collect();
+    }
+
+    pub fn key_event(&mut self, k: KeyEvent) {
+        self.app.update(Msg::Terminal(TermEvent::Key(k)), self.now);
+        self.collect();
+    }
+
+    /// Press keys in keymap syntax: `j`, `space`, `M`, `shift+tab`, `ctrl+s`.
+    pub fn keys(&mut self, keys: &[&str]) {
+        for k in keys {
+            let key = Key::parse(k).unwrap_or_else(|e| panic!("{k}: {e}"));
+            self.key_event(key.to_event());
+        }
+    }
+
+    /// Type text into a field.
+    pub fn text(&mut self, s: &str) {
+        for c in s.chars() {
+            self.key_event(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
+
+    pub fn resize(&mut self, w: u16, h: u16) {
+        self.term.backend_mut().resize(w, h);
+        self.app
+            .update(Msg::Terminal(TermEvent::Resize(w, h)), self.now);
+    }
+
+    /// Let time pass and run the timers that came due.
+    pub fn wait(&mut self, d: Duration) {
+        self.now += d;
+        self.app.update(Msg::Tick, self.now);
+        self.collect();
+    }
+
+    pub fn take_sent(&mut self) -> Vec<Command> {
+        std::mem::take(&mut self.sent)
+    }
+
+    /// The screen as text, one quoted line per row, and where the cursor is.
+    pub fn screen(&mut self) -> String {
+        let app = &self.app;
+        self.term
+            .draw(|f| mfa_cutover::tui::view::render(app, f))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let b = self.term.backend();
+        let cursor = if b.cursor_visible() {
+            let p = b.cursor_position();
+            format!("cursor: ({}, {})", p.x, p.y)
+        } else {
+            "cursor: hidden".into()
+        };
+        format!("{b}{cursor}\n")
+    }
+
+    /// Answer every `ReadMethods` sent so far with the fixture's methods.
+    pub fn answer_reads(&mut self) -> usize {
+        let mut n = 0;
+        for c in self.take_sent() {
+            if let Command::Directory(DirectoryCommand::ReadMethods { users }) = c {
+                for u in users {
+                    let i = index_of(&u);
+                    n += 1;
+                    self.engine(Event::Directory(DirectoryEvent::Methods {
+                        user: u,
+                        methods: Ok(Box::new(fx::methods(i))),
+                    }));
+                }
+            } else {
+                self.sent.push(c);
+            }
+        }
+        n
+    }
+
+    /// Signed in, data file read, group found, `n` members loaded in pages of 999,
+    /// methods of the visible rows read.
+    pub fn loaded(w: u16, h: u16, n: usize) -> Harness {
+        Harness::loaded_with(options(), w, h, n)
+    }
+
+    pub fn loaded_with(opts: AppOptions, w: u16, h: u16, n: usize) -> Harness {
+        let mut t = Harness::with(opts, w, h);
+        t.engine(Event::Session(fx::identity(true)));
+        t.engine(Event::Data(fx::dataset(n + 1)));
+        t.engine(Event::Directory(DirectoryEvent::GroupFound(fx::group())));
+        let g = fx::group().id;
+        let mut start = 0;
+        while start < n {
+            let end = (start + 999).min(n);
+            t.engine(Event::Directory(DirectoryEvent::Members {
+                group_id: g.clone(),
+                page: fx::members(start..end),
+                loaded: end,
+                done: end == n,
+            }));
+            start = end;
+        }
+        if n == 0 {
+            t.engine(Event::Directory(DirectoryEvent::Members {
+                group_id: g,
+                page: Vec::new(),
+                loaded: 0,
+                done: true,
+            }));
+        }
+        t.wait(Duration::from_millis(100));
+        t.answer_reads();
+        t.take_sent();
+        t
+    }
+
+    pub fn migration(&mut self, ev: MigrationEvent) {
+        self.engine(Event::Migration(ev));
+    }
+}
+
+/// The fixture index of an Entra object id.
+pub fn index_of(id: &str) -> usize {
+    let hex = id.rsplit('-').next().unwrap_or("0");
+    usize::from_str_radix(hex, 16).unwrap_or(0)
+}
