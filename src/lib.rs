@@ -18,4 +18,5 @@ pub mod migrate;
 pub mod otp;
 pub mod phone;
 pub mod secret;
+pub mod sim;
 pub mod tui;

@@ -82,56 +82,79 @@ impl PhoneNumber {
         number: &str,
         extension: Option<&str>,
     ) -> Result<PhoneNumber, PhoneError> {
-        let cc_text = country_code.trim().trim_start_matches('+');
-        if cc_text.is_empty() || cc_text.len() > 3 || !cc_text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(PhoneError::BadCountryCode(country_code.to_string()));
-        }
-        let cc: u16 = cc_text
-            .parse()
-            .map_err(|_| PhoneError::BadCountryCode(country_code.to_string()))?;
-        let (national, suffix_ext) = split_extension(number.trim());
-        if national.trim().is_empty() {
-            return Err(PhoneError::Empty);
-        }
-        let extension = match extension
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .or(suffix_ext)
-        {
-            Some(e) => {
-                Some(Extension::parse(e).ok_or_else(|| PhoneError::BadExtension(e.to_string()))?)
+        let (cc, national, extension) = prepare(country_code, number, extension)?;
+        MEMO.with(|memo| {
+            let mut memo = memo.borrow_mut();
+            let (shape, region) = match memo.rules(cc) {
+                Some(r) => (Shape::of(cc, national, r), r.region),
+                None => (None, None),
+            };
+            if let Some(shape) = &shape
+                && let Some(strip) = memo.strip.get(&shape.key).copied()
+                && let Some(p) = shape
+                    .body()
+                    .get(strip as usize..)
+                    // `phonenumber` refuses a number of zeros only; let it say so.
+                    .filter(|nsn| nsn.iter().any(|d| *d != b'0'))
+                    .and_then(|nsn| Self::from_digits(cc, nsn, extension))
+            {
+                return Ok(p);
             }
-            None => None,
-        };
-        // A number typed with its own `+cc` prefix is parsed as written (the country code
-        // must then agree; a UK-style `(0)` is dropped). Otherwise it is parsed as a
-        // national number of the country's main region, so that its trunk prefix (the 0 of
-        // `07911 123456`, `030 1234567`) is stripped by the region's own rules.
-        let national = national.trim();
-        let parsed = if national.starts_with('+') {
-            phonenumber::parse(None, national.replacen("(0)", "", 1))
-        } else {
-            match main_region(cc) {
-                Some(region) => phonenumber::parse(Some(region), national),
-                None => phonenumber::parse(None, format!("+{cc} {national}")),
+            let region = region.or_else(|| main_region(cc));
+            let p = Self::parse_national(cc, region, number, national, extension)?;
+            if let Some(shape) = shape {
+                memo.learn(&shape, &p);
             }
-        }
-        .map_err(|e| PhoneError::Unparseable {
+            Ok(p)
+        })
+    }
+
+    /// [`PhoneNumber::normalise`] without the memo: every number through `phonenumber`.
+    pub fn normalise_uncached(
+        country_code: &str,
+        number: &str,
+        extension: Option<&str>,
+    ) -> Result<PhoneNumber, PhoneError> {
+        let (cc, national, extension) = prepare(country_code, number, extension)?;
+        Self::parse_national(cc, main_region(cc), number, national, extension)
+    }
+
+    /// The number through `phonenumber`, read as a national number of the country's main
+    /// region, so that the region's own rules strip its trunk prefix (the 0 of
+    /// `07911 123456`, `030 1234567`, a UK-style `+44 (0)20 …`). A number typed with its
+    /// own `+cc` is read the same way after that prefix when it agrees with the country
+    /// code, else as written (and then refused when it reads as another country).
+    fn parse_national(
+        cc: u16,
+        region: Option<phonenumber::country::Id>,
+        number: &str,
+        national: &str,
+        extension: Option<Extension>,
+    ) -> Result<PhoneNumber, PhoneError> {
+        let unparseable = |reason: String| PhoneError::Unparseable {
             country_code: cc,
             number: number.to_string(),
-            reason: e.to_string(),
-        })?;
-        let parsed = if national.starts_with('+') {
-            parsed
-        } else {
-            recheck_country_code_strip(cc, national, parsed)
+            reason,
+        };
+        let body = match national.strip_prefix('+') {
+            Some(rest) => strip_calling_code(rest, cc),
+            None => Some(national),
+        };
+        let parsed = match (body, region) {
+            (Some(body), Some(region)) => phonenumber::parse(Some(region), body),
+            (Some(body), None) => phonenumber::parse(None, format!("+{cc} {body}")),
+            (None, _) => phonenumber::parse(None, national),
+        }
+        .map_err(|e| unparseable(e.to_string()))?;
+        let parsed = match body {
+            Some(body) => recheck_country_code_strip(cc, body, parsed),
+            None => parsed,
         };
         if parsed.code().value() != cc {
-            return Err(PhoneError::Unparseable {
-                country_code: cc,
-                number: number.to_string(),
-                reason: format!("it reads as country code +{}", parsed.code().value()),
-            });
+            return Err(unparseable(format!(
+                "it reads as country code +{}",
+                parsed.code().value()
+            )));
         }
         // No `is_valid()` here: it costs more than the parse itself (4 µs against 3.7 µs,
         // measured), Graph checks only the format, and MFA Server already accepted the
@@ -142,10 +165,27 @@ impl PhoneNumber {
             "0".repeat(national.zeros() as usize),
             national.value()
         );
-        Self::from_parts(cc, &nsn, extension).ok_or_else(|| PhoneError::Unparseable {
+        Self::from_parts(cc, &nsn, extension)
+            .ok_or_else(|| unparseable("longer than E.164 allows".into()))
+    }
+
+    /// From a country code and the national significant number's ASCII digits.
+    fn from_digits(cc: u16, nsn: &[u8], extension: Option<Extension>) -> Option<PhoneNumber> {
+        let cc_len = digits_in(cc as u64);
+        if nsn.is_empty() || cc == 0 || cc_len + nsn.len() > 15 {
+            return None;
+        }
+        let mut digits = cc as u64;
+        for b in nsn {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            digits = digits * 10 + (b - b'0') as u64;
+        }
+        Some(PhoneNumber {
             country_code: cc,
-            number: number.to_string(),
-            reason: "longer than E.164 allows".into(),
+            digits,
+            extension,
         })
     }
 
@@ -165,20 +205,7 @@ impl PhoneNumber {
     }
 
     fn from_parts(cc: u16, nsn: &str, extension: Option<Extension>) -> Option<PhoneNumber> {
-        let cc_len = digits_in(cc as u64);
-        if nsn.is_empty()
-            || cc == 0
-            || cc_len + nsn.len() > 15
-            || !nsn.bytes().all(|b| b.is_ascii_digit())
-        {
-            return None;
-        }
-        let digits = format!("{cc}{nsn}").parse().ok()?;
-        Some(PhoneNumber {
-            country_code: cc,
-            digits,
-            extension,
-        })
+        Self::from_digits(cc, nsn.as_bytes(), extension)
     }
 
     pub fn country_code(&self) -> u16 {
@@ -218,6 +245,292 @@ impl PhoneNumber {
             Some(e) => format!("+{} {}x{e}", self.country_code, self.national()),
             None => format!("+{} {}", self.country_code, self.national()),
         }
+    }
+}
+
+/// Check the country code, split the extension off (a separate extension wins over an
+/// `x123` suffix) and trim: (country code, number without extension, extension).
+fn prepare<'n>(
+    country_code: &str,
+    number: &'n str,
+    extension: Option<&str>,
+) -> Result<(u16, &'n str, Option<Extension>), PhoneError> {
+    let cc_text = country_code.trim().trim_start_matches('+');
+    if cc_text.is_empty() || cc_text.len() > 3 || !cc_text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(PhoneError::BadCountryCode(country_code.to_string()));
+    }
+    let cc: u16 = cc_text
+        .parse()
+        .map_err(|_| PhoneError::BadCountryCode(country_code.to_string()))?;
+    let (national, suffix_ext) = split_extension(number.trim());
+    let national = national.trim();
+    if national.is_empty() {
+        return Err(PhoneError::Empty);
+    }
+    let extension = match extension
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .or(suffix_ext)
+    {
+        Some(e) => {
+            Some(Extension::parse(e).ok_or_else(|| PhoneError::BadExtension(e.to_string()))?)
+        }
+        None => None,
+    };
+    Ok((cc, national, extension))
+}
+
+/// `44 (0)20 7946 0958` after the `+`, for country code 44 → `(0)20 7946 0958`; `None`
+/// when the typed digits do not begin with `cc`.
+fn strip_calling_code(after_plus: &str, cc: u16) -> Option<&str> {
+    let rest = after_plus.trim_start();
+    let code = cc.to_string();
+    rest.strip_prefix(code.as_str())
+}
+
+// ---------------------------------------------------------------------------------------
+// The memo: `phonenumber` decides, once per shape
+// ---------------------------------------------------------------------------------------
+//
+// `phonenumber::parse` costs 1.5–5 µs a number and serialises threads on its regex cache's
+// mutex, so 700,000 phones would take seconds on any number of cores. For a national
+// number typed in the usual way (digits and formatting characters), what it decides is
+// how many leading digits to drop — the trunk prefix, once or twice — and, in a country
+// whose prefix rules are plain (a one-digit trunk prefix; every other national,
+// carrier or international prefix starting with literal digits, so that numbers that
+// begin with them can be sent the slow way), that depends only on the first digits and
+// the length.
+// So the memo keys on (country code, digit count, first 4 digits) and stores the number
+// of digits `phonenumber` dropped; a number with a known shape is built from its own
+// digits. Everything else always goes through `phonenumber`: countries with rewriting
+// rules, numbers that begin with an international prefix, a carrier prefix or the
+// country code itself, text with letters, and every error. A property test checks the
+// memo against `normalise_uncached`.
+
+/// Digits of the shape key's prefix.
+const SHAPE_PREFIX: usize = 4;
+/// Bound on remembered shapes per thread; the memo is cleared when full.
+const MEMO_CAPACITY: usize = 1 << 16;
+
+thread_local! {
+    static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
+}
+
+/// A country's prefix rules, when they are plain enough for the memo.
+#[derive(Debug, Clone)]
+struct PlainRules {
+    region: Option<phonenumber::country::Id>,
+    /// Digit strings a number must not begin with to use the memo: the international
+    /// prefix, multi-digit national or carrier prefixes, the country code.
+    avoid: Vec<String>,
+}
+
+/// Hashes the memo's `u64` keys with one multiply (SipHash would cost more than the
+/// lookup saves); keys are not attacker-chosen in a way that matters: at worst a slow map.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+#[derive(Default)]
+struct Memo {
+    strip: std::collections::HashMap<u64, u8, std::hash::BuildHasherDefault<KeyHasher>>,
+    rules: std::collections::HashMap<
+        u16,
+        Option<PlainRules>,
+        std::hash::BuildHasherDefault<KeyHasher>,
+    >,
+}
+
+impl Memo {
+    fn rules(&mut self, cc: u16) -> Option<&PlainRules> {
+        self.rules
+            .entry(cc)
+            .or_insert_with(|| plain_rules(cc))
+            .as_ref()
+    }
+
+    /// Remember how many digits `phonenumber` dropped for this shape, when the result is
+    /// the typed digits less at most two leading ones.
+    fn learn(&mut self, shape: &Shape, p: &PhoneNumber) {
+        let all = p.digits.to_string();
+        let Some(nsn) = all.as_bytes().get(digits_in(p.country_code as u64)..) else {
+            return;
+        };
+        let body = shape.body();
+        if nsn.len() <= body.len() && body.len() - nsn.len() <= 2 && body.ends_with(nsn) {
+            if self.strip.len() >= MEMO_CAPACITY {
+                self.strip.clear();
+            }
+            self.strip.insert(shape.key, (body.len() - nsn.len()) as u8);
+        }
+    }
+}
+
+fn plain_rules(cc: u16) -> Option<PlainRules> {
+    let region = main_region(cc)?;
+    let meta = phonenumber::metadata::DATABASE.by_id(region.as_ref())?;
+    if meta.national_prefix().is_some_and(|p| p.len() != 1) {
+        return None;
+    }
+    let mut avoid = vec![cc.to_string()];
+    if let Some(parsing) = meta.national_prefix_for_parsing() {
+        for alt in top_level_alternatives(parsing.as_str())? {
+            let (prefix, pure) = literal_prefix(alt);
+            if prefix.is_empty() {
+                return None;
+            }
+            // A one-digit literal is the trunk prefix: the memo learns by first digit
+            // whether it goes. Anything longer, or any pattern (which may rewrite the
+            // number through a transform rule), is avoided by its literal start.
+            let captures = alt.contains('(') && alt.replace("(?:", "").contains('(');
+            if pure && prefix.len() == 1 && !captures {
+                continue;
+            }
+            avoid.push(prefix);
+        }
+    } else if meta.national_prefix_transform_rule().is_some() {
+        return None;
+    }
+    if let Some(idd) = meta.international_prefix() {
+        for alt in top_level_alternatives(idd.as_str())? {
+            let (prefix, _) = literal_prefix(alt);
+            if prefix.is_empty() {
+                return None;
+            }
+            avoid.push(prefix);
+        }
+    }
+    Some(PlainRules {
+        region: Some(region),
+        avoid,
+    })
+}
+
+/// The alternatives of a regular expression at its top level (`a|(b|c)` → `a`, `(b|c)`);
+/// `None` for a pattern with whitespace (an extended-syntax pattern this reading does not
+/// follow) or unbalanced groups.
+fn top_level_alternatives(pattern: &str) -> Option<Vec<&str>> {
+    let mut out = Vec::new();
+    let (mut depth, mut class, mut start, mut escaped) = (0i32, false, 0, false);
+    for (i, c) in pattern.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '[' => class = true,
+            ']' => class = false,
+            '(' if !class => depth += 1,
+            ')' if !class => depth -= 1,
+            '|' if !class && depth == 0 => {
+                out.push(pattern.get(start..i)?.trim());
+                start = i + 1;
+            }
+            c if c.is_whitespace() => return None,
+            _ => {}
+        }
+    }
+    out.push(pattern.get(start..)?.trim());
+    (depth == 0 && !class).then_some(out)
+}
+
+/// The digits an alternative must start with (opening groups skipped), and whether the
+/// alternative is nothing but those digits.
+fn literal_prefix(alt: &str) -> (String, bool) {
+    let mut s = alt;
+    let mut opened = 0;
+    loop {
+        if let Some(r) = s.strip_prefix("(?:") {
+            s = r;
+        } else if let Some(r) = s.strip_prefix('(') {
+            s = r;
+        } else {
+            break;
+        }
+        opened += 1;
+    }
+    // An alternation inside a group that was skipped (`(?:0|1…)0`) means the start is not
+    // one literal: no prefix.
+    let mut depth = opened;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => break,
+            ')' => depth -= 1,
+            '|' if depth <= opened && depth > 0 => return (String::new(), false),
+            _ => {}
+        }
+        if depth < opened {
+            break;
+        }
+    }
+    let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &s[digits.len()..];
+    let pure = rest.len() == opened && rest.chars().all(|c| c == ')');
+    (digits, pure)
+}
+
+/// The digits of a typed national number and its memo key; `None` when the text holds
+/// anything but digits and formatting characters, or begins with a prefix to avoid.
+struct Shape {
+    key: u64,
+    digits: [u8; 20],
+    len: usize,
+}
+
+impl Shape {
+    fn of(cc: u16, national: &str, rules: &PlainRules) -> Option<Shape> {
+        let body = match national.strip_prefix('+') {
+            Some(rest) => strip_calling_code(rest, cc)?,
+            None => national,
+        };
+        let mut digits = [0u8; 20];
+        let mut len = 0;
+        for b in body.bytes() {
+            match b {
+                b'0'..=b'9' => {
+                    *digits.get_mut(len)? = b;
+                    len += 1;
+                }
+                b' ' | b'-' | b'.' | b'/' | b'(' | b')' => {}
+                _ => return None,
+            }
+        }
+        let body_digits = &digits[..len];
+        if len < SHAPE_PREFIX
+            || rules
+                .avoid
+                .iter()
+                .any(|a| body_digits.starts_with(a.as_bytes()))
+        {
+            return None;
+        }
+        let mut prefix = 0u64;
+        for d in &body_digits[..SHAPE_PREFIX] {
+            prefix = prefix * 10 + (d - b'0') as u64;
+        }
+        let key = (cc as u64) | (len as u64) << 10 | prefix << 16;
+        Some(Shape { key, digits, len })
+    }
+
+    fn body(&self) -> &[u8] {
+        &self.digits[..self.len]
     }
 }
 
@@ -374,5 +687,75 @@ mod tests {
         let a = PhoneNumber::from_graph("+1 4255550100x1")?;
         assert_ne!(a, a.without_extension());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod memo_sweep {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Numbers of every country, biased towards the leading digits prefix rules look at
+    /// (0, 00, 1, 01…), in five typed forms: the memo's answer is `phonenumber`'s, always.
+    /// (Swept with 4 million numbers while developing; this keeps a slice of it.)
+    #[test]
+    fn memo_matches_phonenumber_for_every_country() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut ccs: Vec<u16> = phonenumber::metadata::DATABASE
+            .iter()
+            .map(|m| m.country_code())
+            .collect();
+        ccs.sort_unstable();
+        ccs.dedup();
+        let mut diffs = Vec::new();
+        for &cc in &ccs {
+            for _ in 0..150 {
+                let len = 5 + (rng.next_u32() % 10) as usize;
+                let d: String = (0..len)
+                    .map(|i| {
+                        let r = rng.next_u32() % 100;
+                        let c = if i < 2 && r < 50 {
+                            r % 3
+                        } else if i < 4 && r < 30 {
+                            r % 2
+                        } else {
+                            rng.next_u32() % 10
+                        };
+                        char::from(b'0' + c as u8)
+                    })
+                    .collect();
+                let text = match rng.next_u32() % 5 {
+                    0 => format!("+{cc} {d}"),
+                    1 => format!("({}) {}", &d[..2], &d[2..]),
+                    2 => d.clone(),
+                    3 => format!("{}-{}", &d[..3], &d[3..]),
+                    _ => format!("+{cc} (0){d}"),
+                };
+                let memo = PhoneNumber::normalise(&cc.to_string(), &text, None);
+                let plain = PhoneNumber::normalise_uncached(&cc.to_string(), &text, None);
+                if memo.as_ref().ok() != plain.as_ref().ok() {
+                    diffs.push(format!("+{cc} {text:?}: {memo:?} vs {plain:?}"));
+                }
+            }
+        }
+        assert!(diffs.is_empty(), "{diffs:#?}");
+        // Japan's prefix rules (a pattern for 000… numbers) still use the memo.
+        assert!(plain_rules(81).is_some());
+        assert!(plain_rules(44).is_some());
+    }
+
+    #[test]
+    fn reads_regex_alternatives() {
+        assert_eq!(
+            top_level_alternatives("(000[2569]\\d{4,6})$|(?:(?:003768)0?)|0"),
+            Some(vec!["(000[2569]\\d{4,6})$", "(?:(?:003768)0?)", "0"])
+        );
+        assert_eq!(literal_prefix("(?:(?:003768)0?)"), ("003768".into(), false));
+        assert_eq!(literal_prefix("180020"), ("180020".into(), true));
+        assert_eq!(
+            literal_prefix("(?:0|1(?:1[0-69]))0"),
+            (String::new(), false)
+        );
+        assert_eq!(top_level_alternatives("0 | 1"), None);
     }
 }

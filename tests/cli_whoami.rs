@@ -112,3 +112,60 @@ fn unreachable_graph_fails_and_never_shows_the_token() {
     assert!(logged.contains("client_request_id"), "{logged}");
     assert!(!logged.contains(signature), "the token reached the log");
 }
+
+#[test]
+fn whoami_against_the_simulated_tenant() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = runtime
+        .block_on(mfa_cutover::sim::Sim::start(mfa_cutover::sim::SimConfig {
+            users: 20,
+            ..Default::default()
+        }))
+        .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let out = cmd(&state)
+        .args([
+            "whoami",
+            "--json",
+            "--graph-url",
+            sim.url(),
+            "--auth",
+            "token",
+        ])
+        .env("MFA_CUTOVER_ACCESS_TOKEN", sim.token())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["identity"]["kind"], "delegated");
+    assert_eq!(json["identity"]["simulated"], true);
+    assert_eq!(json["identity"]["tenant_id"], sim.tenant_id());
+    assert!(json["identity"]["tenant_name"].is_string(), "{json}");
+    let roles = json["identity"]["roles"].to_string();
+    assert!(roles.contains("Hybrid Identity Administrator"), "{roles}");
+    assert!(roles.contains("Authentication Administrator"), "{roles}");
+    assert_eq!(json["graph"]["reachable"], true);
+    assert!(json["graph"]["domains"].to_string().contains("contoso.com"));
+    assert_eq!(json["notes"], serde_json::json!([]));
+    let signature = sim.token().rsplit('.').next().unwrap();
+    assert!(!stdout.contains(signature));
+    // The human form names the simulated tenant plainly.
+    let text = cmd(&state)
+        .args(["whoami", "--graph-url", sim.url(), "--auth", "token"])
+        .env("MFA_CUTOVER_ACCESS_TOKEN", sim.token())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("simulated tenant at"), "{text}");
+    runtime.block_on(sim.shutdown());
+}

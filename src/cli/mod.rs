@@ -3,6 +3,7 @@
 //! Each subcommand lives in a module of its own with a `run` function; this module only
 //! parses, sets up logging, dispatches and turns errors into exit codes.
 
+pub mod sim;
 pub mod whoami;
 
 use std::path::PathBuf;
@@ -12,6 +13,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::cloud::Cloud;
 use crate::config::{AuthKind, Config, ConfigError, Overrides};
+
+mod inspect;
+mod sample_data;
 
 /// Exit codes scripts can rely on (cli.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,13 +173,16 @@ pub enum Command {
     SampleData(SampleDataArgs),
     /// Summarise the data file: inputs, users, methods, dependencies, row problems.
     Inspect(InspectArgs),
+    /// Run the simulated tenant on loopback; prints its URL and token.
+    Sim(sim::SimArgs),
     /// Sign in as configured and show tenant, account, roles, permissions and expiry.
     Whoami(whoami::WhoamiArgs),
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct SampleDataArgs {
-    /// Where to write: a .pfdata/.sqlite file (snapshot) or a folder (export-csv).
+    /// Where to write: a .pfdata/.sqlite file (snapshot) or a new folder (snapshot-csv,
+    /// export-csv).
     pub out: PathBuf,
     /// Number of users.
     #[arg(long, default_value_t = 1000)]
@@ -183,7 +190,8 @@ pub struct SampleDataArgs {
     /// Seed: the same seed and size give the same data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// `snapshot` (SQLite, reference layout) or `export-csv` (Export Users CSV + seed file).
+    /// `snapshot` (SQLite, reference layout), `snapshot-csv` (the same tables as a folder of
+    /// CSVs) or `export-csv` (Export Users CSV + OATH seed file in Entra's upload format).
     #[arg(long, value_enum, default_value_t = SampleFormat::Snapshot)]
     pub format: SampleFormat,
 }
@@ -191,6 +199,7 @@ pub struct SampleDataArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SampleFormat {
     Snapshot,
+    SnapshotCsv,
     ExportCsv,
 }
 
@@ -218,9 +227,12 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<Exit, CliError> {
     match &cli.command {
+        Some(Command::Sim(args)) => sim::run(&cli.global, args),
         Some(Command::Whoami(args)) => whoami::run(&cli.global, args),
-        Some(Command::SampleData(_)) | Some(Command::Inspect(_)) | None => Err(
-            CliError::bad_input("this command is not built yet in this revision"),
-        ),
+        Some(Command::SampleData(args)) => sample_data::run(args),
+        Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
+        None => Err(CliError::bad_input(
+            "this command is not built yet in this revision",
+        )),
     }
 }

@@ -422,6 +422,13 @@ impl GraphClient {
         );
         error.client_request_id = Some(client_request_id.to_string());
         error.attempts = state.attempts;
+        tracing::warn!(
+            method = %item.method, path = %path, status, attempt = state.attempts,
+            code = error.code().unwrap_or(""),
+            retry_after_ms = retry_after.map(|d| d.as_millis() as u64),
+            client_request_id = %client_request_id,
+            "batch item failed"
+        );
         match status {
             429 => {
                 state.throttled += 1;

@@ -57,6 +57,23 @@ impl ClientOptions {
             observer: None,
         }
     }
+
+    /// The Graph root (`--graph-url` or the cloud's) and `[graph]` quotas of a
+    /// configuration; a refused `--graph-url` says why.
+    pub fn from_config(
+        config: &crate::config::Config,
+    ) -> Result<ClientOptions, super::root::UrlPolicyError> {
+        let root = GraphRoot::resolve(config.cloud, config.graph_url.as_deref())?;
+        Ok(ClientOptions::new(
+            root,
+            Limits::from_settings(&config.graph),
+        ))
+    }
+
+    pub fn with_observer(mut self, observer: Observer) -> ClientOptions {
+        self.observer = Some(observer);
+        self
+    }
 }
 
 /// Counters the engine reads for its load figures.
@@ -393,22 +410,27 @@ impl GraphClient {
             _ => None,
         };
         let throttled = u32::from(status == Some(429));
+        let ms = elapsed.as_millis() as u64;
         match &outcome {
             Ok((s, _, _)) if *s < 400 => tracing::info!(
-                method = %req.method, path = %path, status = s, attempt,
-                ms = elapsed.as_millis() as u64, client_request_id = %client_request_id,
+                method = %req.method, path = %path, status = s, attempt, batch_items, ms,
+                client_request_id = %client_request_id,
                 "graph call"
             ),
-            Ok((s, _, _)) => tracing::warn!(
-                method = %req.method, path = %path, status = s, attempt,
-                code = error_code.as_deref().unwrap_or(""),
-                ms = elapsed.as_millis() as u64, client_request_id = %client_request_id,
-                "graph call failed"
-            ),
+            Ok((s, headers, _)) => {
+                let retry_after_ms = header(headers, "retry-after")
+                    .and_then(|v| parse_retry_after(v, Utc::now()))
+                    .map(|d| d.as_millis() as u64);
+                tracing::warn!(
+                    method = %req.method, path = %path, status = s, attempt, batch_items,
+                    code = error_code.as_deref().unwrap_or(""), retry_after_ms, ms,
+                    client_request_id = %client_request_id,
+                    "graph call failed"
+                )
+            }
             Err((failure, detail)) => tracing::warn!(
-                method = %req.method, path = %path, attempt, failure = ?failure,
-                detail = %detail, ms = elapsed.as_millis() as u64,
-                client_request_id = %client_request_id,
+                method = %req.method, path = %path, attempt, batch_items, failure = ?failure,
+                detail = %detail, ms, client_request_id = %client_request_id,
                 "graph call got no answer"
             ),
         }

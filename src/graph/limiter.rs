@@ -358,45 +358,46 @@ impl Limiter {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Wait until `cost` fits the budgets and no pause is in force, then take it.
+    /// Wait until `cost` fits the budgets and no pause is in force, then take it. A cost
+    /// larger than a bucket's burst (a `$batch` of 20 writes) is taken in several steps,
+    /// so it is never under-counted.
     pub async fn acquire(&self, cost: Cost) {
         if cost.writes > 0 {
-            loop {
-                if let Some(wait) = self.pause_left(true) {
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                let cells = {
-                    let mut s = self.lock();
-                    s.writes.maybe_raise(Instant::now());
-                    s.writes.cells(cost.writes).min(self.write_burst_cells)
-                };
-                match self.take(&self.writes, cells) {
-                    None => break,
-                    Some(wait) => tokio::time::sleep(wait).await,
-                }
-            }
+            let cells = {
+                let mut s = self.lock();
+                s.writes.maybe_raise(Instant::now());
+                s.writes.cells(cost.writes)
+            };
+            self.take_all(&self.writes, cells, self.write_burst_cells, true)
+                .await;
         }
         if cost.resource_units > 0 {
-            loop {
-                if let Some(wait) = self.pause_left(false) {
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                let cells = {
-                    let mut s = self.lock();
-                    s.ru.maybe_raise(Instant::now());
-                    s.ru.cells(cost.resource_units).min(self.ru_burst_cells)
-                };
-                match self.take(&self.ru, cells) {
-                    None => break,
-                    Some(wait) => tokio::time::sleep(wait).await,
-                }
-            }
+            let cells = {
+                let mut s = self.lock();
+                s.ru.maybe_raise(Instant::now());
+                s.ru.cells(cost.resource_units)
+            };
+            self.take_all(&self.ru, cells, self.ru_burst_cells, false)
+                .await;
         }
         // A 429 may have arrived while this request waited for its budget.
         while let Some(wait) = self.pause_left(cost.writes > 0) {
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn take_all(&self, bucket: &Bucket, cells: u32, burst: u32, write: bool) {
+        let mut remaining = cells;
+        while remaining > 0 {
+            if let Some(wait) = self.pause_left(write) {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let step = remaining.min(burst.max(1));
+            match self.take(bucket, step) {
+                None => remaining -= step,
+                Some(wait) => tokio::time::sleep(wait).await,
+            }
         }
     }
 
@@ -610,6 +611,35 @@ mod tests {
         }
         let took = start.elapsed();
         assert!(took >= Duration::from_millis(950), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn a_cost_above_the_burst_is_taken_in_full() {
+        // 20 writes per second, burst 4: a batch of 20 writes, then 20 single writes,
+        // needs the budget of 40 writes, i.e. at least ~1.8 s.
+        let limiter = Limiter::new(Limits {
+            writes_per_window: 20,
+            write_window: Duration::from_secs(1),
+            resource_units: 100_000,
+            ru_window: Duration::from_secs(10),
+            headroom: 1.0,
+            concurrency: 1,
+        });
+        let start = Instant::now();
+        limiter
+            .acquire(Cost {
+                resource_units: 20,
+                writes: 20,
+            })
+            .await;
+        for _ in 0..20 {
+            limiter.acquire(Cost::of("PATCH", "/x")).await;
+        }
+        assert!(
+            start.elapsed() >= Duration::from_millis(1750),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[tokio::test]

@@ -92,7 +92,7 @@ pub enum Presence {
 }
 
 /// A mobile app device as MFA Server holds it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 pub struct SampleDevice {
     pub name: String,
     /// Opaque push token (a fake value).
@@ -104,7 +104,7 @@ pub struct SampleDevice {
 }
 
 /// A hardware OATH token as the snapshot or a vendor seed file holds it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 pub struct SampleToken {
     pub serial: String,
     /// Secret as stored, in `secret_format`; may be malformed on purpose.
@@ -173,7 +173,8 @@ pub struct Person {
     pub upn: String,
     pub mail: String,
     pub sam_account_name: String,
-    /// On-premises `objectSid` (Entra `onPremisesSecurityIdentifier`).
+    /// On-premises `objectSid` (Entra `onPremisesSecurityIdentifier`); only synced people
+    /// (`synced`) carry it in Entra.
     pub sid: String,
     /// `employeeId` in Entra, `ad_attributes.employeeID` in MFA Server.
     pub employee_id: String,
@@ -198,13 +199,65 @@ pub struct Population {
 
 /// A dependency as the snapshot's `auth_services` holds it. `detail` is written as stored,
 /// so it may hold a shared secret (one RADIUS client has one) that readers must drop.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SampleService {
     pub kind: ServiceKind,
     pub name: String,
     pub address: Option<String>,
     pub detail: serde_json::Map<String, serde_json::Value>,
     pub enabled: bool,
+}
+
+/// `••••XY`: generated secrets print no more than real ones do.
+fn masked(secret: &str) -> String {
+    let tail: String = secret
+        .chars()
+        .rev()
+        .take(2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("••••{tail}")
+}
+
+impl std::fmt::Debug for SampleDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SampleDevice")
+            .field("name", &self.name)
+            .field("device_token", &masked(&self.device_token))
+            .field("oath_secret", &self.oath_secret.as_deref().map(masked))
+            .field("activated_at", &self.activated_at)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SampleToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SampleToken")
+            .field("serial", &self.serial)
+            .field("secret", &masked(&self.secret))
+            .field("secret_format", &self.secret_format)
+            .field("manufacturer", &self.manufacturer)
+            .field("model", &self.model)
+            .field("token_type", &self.token_type)
+            .field("time_step", &self.time_step)
+            .field("hash_function", &self.hash_function)
+            .field("added_at", &self.added_at)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SampleService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SampleService")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("address", &self.address)
+            .field("detail_keys", &self.detail.keys().collect::<Vec<_>>())
+            .field("enabled", &self.enabled)
+            .finish()
+    }
 }
 
 impl Population {
@@ -1704,6 +1757,23 @@ mod tests {
         }
         let share = same as f64 / both as f64;
         assert!((0.2..0.3).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn debug_output_masks_generated_secrets() {
+        let pop = Population::new(1, 200);
+        let p = pop.person(173);
+        let text = format!("{p:?}");
+        for d in &p.mfa.devices {
+            assert!(!text.contains(&d.device_token));
+            if let Some(s) = &d.oath_secret {
+                assert!(!text.contains(s.as_str()));
+            }
+        }
+        for t in &p.mfa.tokens {
+            assert!(!text.contains(&t.secret));
+        }
+        assert!(!format!("{:?}", pop.services()).contains("vpn-"));
     }
 
     #[test]

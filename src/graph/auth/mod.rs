@@ -272,16 +272,20 @@ pub async fn sign_in(opts: SignInOptions) -> Result<Session, AuthError> {
                 .clone()
                 .filter(|t| !t.trim().is_empty())
                 .unwrap_or_else(|| "organizations".to_string());
-            let client_id = opts
-                .client_id
-                .clone()
-                .unwrap_or_else(|| DEFAULT_PUBLIC_CLIENT_ID.to_string());
-            let flow = DeviceCodeFlow::new(
-                &authority,
-                &tenant,
-                &client_id,
-                &delegated_scopes(opts.cloud),
-            )?;
+            // The organisation's own app carries its consented permissions: ask for them
+            // all (`.default`). The shared public client asks for each scope by name.
+            let (client_id, scopes) = match opts.client_id.clone().filter(|c| !c.trim().is_empty())
+            {
+                Some(own) => (
+                    own,
+                    vec![opts.cloud.graph_scope(), "offline_access".to_string()],
+                ),
+                None => (
+                    DEFAULT_PUBLIC_CLIENT_ID.to_string(),
+                    delegated_scopes(opts.cloud),
+                ),
+            };
+            let flow = DeviceCodeFlow::new(&authority, &tenant, &client_id, &scopes)?;
             let tokens = flow.sign_in(&prompt).await?;
             Arc::new(DeviceCodeSource::new(flow, tokens))
         }
