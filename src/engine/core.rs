@@ -765,6 +765,9 @@ impl Core {
 
     async fn run_done(&mut self, outcome: RunOutcome) {
         self.run = None;
+        // Sent from here, once the engine can take the next run.
+        self.send(Event::Migration(outcome.end.clone().event()))
+            .await;
         if outcome.kind.dry_run() {
             self.last_dry_run = Some(outcome.saved);
         }

@@ -98,9 +98,51 @@ pub(crate) struct Shared {
 #[derive(Debug, Clone)]
 pub(crate) struct RunOutcome {
     pub kind: RunKind,
+    pub end: RunEnd,
     /// Plans with writes and the Entra state digest each came from (dry runs only).
     pub saved: Vec<SavedUser>,
     pub reregister: Vec<ReregisterRow>,
+}
+
+/// How a run ended; the engine reports it once it is ready for the next command, so a
+/// front end that hears `Finished` can start another run at once.
+#[derive(Debug, Clone)]
+pub(crate) enum RunEnd {
+    Finished {
+        dry_run: bool,
+        progress: Progress,
+        cancelled: bool,
+    },
+    /// `migrate --plan` refused: nothing was written.
+    Refused {
+        path: std::path::PathBuf,
+        reasons: Vec<String>,
+    },
+}
+
+impl RunEnd {
+    fn stopped(kind: RunKind) -> RunEnd {
+        RunEnd::Finished {
+            dry_run: kind.dry_run(),
+            progress: Progress::default(),
+            cancelled: true,
+        }
+    }
+
+    pub(crate) fn event(self) -> MigrationEvent {
+        match self {
+            RunEnd::Finished {
+                dry_run,
+                progress,
+                cancelled,
+            } => MigrationEvent::Finished {
+                dry_run,
+                progress,
+                cancelled,
+            },
+            RunEnd::Refused { path, reasons } => MigrationEvent::PlanRefused { path, reasons },
+        }
+    }
 }
 
 /// A running run: the engine cancels it through `cancel`; its outcome comes back as
@@ -360,6 +402,7 @@ pub(crate) fn spawn(
                     .await;
                 RunOutcome {
                     kind,
+                    end: RunEnd::stopped(kind),
                     saved: Vec::new(),
                     reregister: Vec::new(),
                 }
@@ -421,6 +464,7 @@ async fn execute(
                 .await;
             return RunOutcome {
                 kind,
+                end: RunEnd::stopped(kind),
                 saved: Vec::new(),
                 reregister: Vec::new(),
             };
@@ -553,20 +597,20 @@ async fn execute(
         })
     };
 
-    let mut refused = false;
+    let mut refused = None;
     if kind == RunKind::ApplyPlan {
-        refused = apply_saved(&ctx, works, saved_path.clone()).await;
+        refused = apply_saved(&ctx, works).await;
     } else {
         pipeline(&ctx, works, None).await;
     }
     ticker.abort();
 
     let progress = ctx.progress();
-    let cancelled = ctx.cancelled() || refused;
+    let cancelled = ctx.cancelled() || refused.is_some();
     if let Some(run) = ctx.run
         && let Err(e) = ctx.shared.store.finish_run(
             run,
-            serde_json::json!({ "progress": &progress, "cancelled": cancelled, "refused": refused })
+            serde_json::json!({ "progress": &progress, "cancelled": cancelled, "refused": &refused })
                 .to_string(),
         )
     {
@@ -577,15 +621,17 @@ async fn execute(
         ctx.error("finishing the run", format!("state store: {e}"))
             .await;
     }
-    if !refused {
-        let _ = events
-            .send(Event::Migration(MigrationEvent::Finished {
-                dry_run,
-                progress: progress.clone(),
-                cancelled,
-            }))
-            .await;
-    }
+    let end = match refused {
+        Some(reasons) => RunEnd::Refused {
+            path: saved_path.unwrap_or_default(),
+            reasons,
+        },
+        None => RunEnd::Finished {
+            dry_run,
+            progress,
+            cancelled,
+        },
+    };
     let results = ctx
         .results
         .lock()
@@ -593,18 +639,15 @@ async fn execute(
         .unwrap_or_default();
     RunOutcome {
         kind,
+        end,
         saved: results.saved,
         reregister: results.reregister,
     }
 }
 
 /// `migrate --plan`: read every affected user first; apply only when none changed.
-/// True when refused.
-async fn apply_saved(
-    ctx: &Arc<RunCtx>,
-    works: Vec<Work>,
-    path: Option<std::path::PathBuf>,
-) -> bool {
+/// The reasons when refused.
+async fn apply_saved(ctx: &Arc<RunCtx>, works: Vec<Work>) -> Option<Vec<String>> {
     let (tx, mut rx) = mpsc::channel::<Planned>(works.len().max(1));
     pipeline_read(ctx, works, tx, true).await;
     let mut checked = Vec::new();
@@ -642,15 +685,7 @@ async fn apply_saved(
         if ctx.cancelled() && reasons.is_empty() {
             reasons.push("cancelled before anything was written".to_string());
         }
-        let _ = ctx
-            .shared
-            .events
-            .send(Event::Migration(MigrationEvent::PlanRefused {
-                path: path.unwrap_or_default(),
-                reasons,
-            }))
-            .await;
-        return true;
+        return Some(reasons);
     }
     let _ = ctx
         .shared
@@ -661,7 +696,7 @@ async fn apply_saved(
         }))
         .await;
     pipeline(ctx, Vec::new(), Some(checked)).await;
-    false
+    None
 }
 
 /// Read, plan, and (unless a dry run) write and verify. `ready` feeds already planned
