@@ -1,0 +1,263 @@
+//! Shared set-up of the engine tests: a simulated tenant on loopback, a sample data file
+//! of the same seed and size written and read back through the real readers, a state
+//! store in a temporary directory, and a small driver that sends commands and waits for
+//! events with a deadline (no test can hang).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mfa_cutover::cloud::Cloud;
+use mfa_cutover::config::AuthKind;
+use mfa_cutover::datafile::DataSet;
+use mfa_cutover::datafile::sample::{Population, WriteOptions, write_snapshot};
+use mfa_cutover::engine::{
+    Command, DirectoryCommand, DirectoryEvent, Engine, EngineConfig, EngineDeps, EngineLink, Event,
+    MigrationCommand, MigrationEvent, Progress, Scope, Store, SystemClock, UserStatus,
+};
+use mfa_cutover::graph::auth::{Session, StaticToken, TokenSource};
+use mfa_cutover::graph::{ClientOptions, GraphClient, GraphRoot, Limits};
+use mfa_cutover::migrate::MigrationSettings;
+use mfa_cutover::sim::{Sim, SimConfig};
+
+pub const GROUP: &str = "MFA Migration";
+
+/// A tenant, a data file of the same people, a state dir.
+pub struct Fixture {
+    pub sim: Sim,
+    pub dir: tempfile::TempDir,
+    pub data_file: PathBuf,
+    pub state_dir: PathBuf,
+    pub population: Population,
+}
+
+impl Fixture {
+    pub async fn new(cfg: SimConfig) -> Fixture {
+        let population = Population::new(cfg.seed, cfg.users);
+        let sim = Sim::start(cfg).await.expect("the sim starts");
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let data_file = dir.path().join("PhoneFactor.pfdata");
+        write_snapshot(&population, &data_file, &WriteOptions::default())
+            .expect("the sample data file is written");
+        let state_dir = dir.path().join("state");
+        Fixture {
+            sim,
+            dir,
+            data_file,
+            state_dir,
+            population,
+        }
+    }
+
+    pub fn data(&self) -> DataSet {
+        mfa_cutover::datafile::load(std::slice::from_ref(&self.data_file), None)
+            .expect("the data file reads")
+    }
+
+    pub fn client_options(&self) -> ClientOptions {
+        let root = GraphRoot::parse(self.sim.url()).expect("the sim's URL");
+        // The sim does not throttle unless asked: budgets well above what a test sends.
+        let mut limits = Limits::from_settings(&Default::default());
+        limits.concurrency = 16;
+        limits.writes_per_window = 1_000_000;
+        limits.resource_units = 1_000_000;
+        ClientOptions::new(root, limits)
+    }
+
+    /// Start an engine against the sim (a fresh store handle on the fixture's state dir).
+    pub async fn engine(&self, settings: MigrationSettings) -> Driver {
+        self.engine_with(settings, self.client_options()).await
+    }
+
+    pub async fn engine_with(&self, settings: MigrationSettings, options: ClientOptions) -> Driver {
+        let tokens: Arc<dyn TokenSource> =
+            Arc::new(StaticToken::new(self.sim.token()).expect("the sim's token"));
+        let session = Session::from_source(tokens.clone(), AuthKind::Token, Cloud::Global, true)
+            .await
+            .expect("a session");
+        let (observer, calls) = EngineDeps::observer();
+        let client =
+            GraphClient::new(tokens, options.clone_with_observer(observer)).expect("a client");
+        let store = Store::open(&self.state_dir).expect("the store opens");
+        let link = Engine::start(EngineDeps {
+            data: Arc::new(self.data()),
+            client: client.clone(),
+            calls: Some(calls),
+            identity: session.identity,
+            store,
+            config: EngineConfig {
+                settings,
+                concurrency: 16,
+                ..Default::default()
+            },
+            clock: Arc::new(SystemClock),
+            reload: None,
+        });
+        Driver {
+            link,
+            client,
+            events: Vec::new(),
+        }
+    }
+}
+
+trait WithObserver {
+    fn clone_with_observer(&self, o: mfa_cutover::graph::Observer) -> ClientOptions;
+}
+
+impl WithObserver for ClientOptions {
+    fn clone_with_observer(&self, o: mfa_cutover::graph::Observer) -> ClientOptions {
+        let mut c = self.clone();
+        c.observer = Some(o);
+        c
+    }
+}
+
+/// Sends commands, keeps the events it has seen (activity excluded).
+pub struct Driver {
+    pub link: EngineLink,
+    pub client: GraphClient,
+    pub events: Vec<Event>,
+}
+
+/// What a run reported.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    pub statuses: std::collections::HashMap<String, UserStatus>,
+    pub progress: Progress,
+    pub cancelled: bool,
+    pub errors: Vec<String>,
+}
+
+impl RunReport {
+    pub fn count(&self, f: impl Fn(&UserStatus) -> bool) -> usize {
+        self.statuses.values().filter(|s| f(s)).count()
+    }
+}
+
+impl Driver {
+    pub async fn send(&self, c: Command) {
+        self.link
+            .commands
+            .send(c)
+            .await
+            .expect("the engine listens");
+    }
+
+    /// The next event (activity and load skipped), or panic after `secs`.
+    pub async fn next(&mut self, secs: u64) -> Event {
+        loop {
+            let ev = tokio::time::timeout(Duration::from_secs(secs), self.link.events.recv())
+                .await
+                .expect("an engine event in time")
+                .expect("the engine is running");
+            match ev {
+                Event::Activity(_) | Event::Load(_) => continue,
+                ev => return ev,
+            }
+        }
+    }
+
+    /// Wait for start-up reconciliation.
+    pub async fn ready(&mut self) -> mfa_cutover::engine::Reconciliation {
+        loop {
+            if let Event::Migration(MigrationEvent::Reconciled(r)) = self.next(60).await {
+                return r;
+            }
+        }
+    }
+
+    /// Find the group and load its members; returns the member count.
+    pub async fn load_group(&mut self, name: &str) -> usize {
+        self.send(Command::Directory(DirectoryCommand::FindGroup {
+            query: name.to_string(),
+        }))
+        .await;
+        let id = loop {
+            match self.next(60).await {
+                Event::Directory(DirectoryEvent::GroupFound(g)) => break g.id,
+                Event::Directory(DirectoryEvent::GroupNotFound { .. }) => panic!("no group {name}"),
+                Event::Error(e) => panic!("{e:?}"),
+                _ => {}
+            }
+        };
+        self.send(Command::Directory(DirectoryCommand::LoadMembers {
+            group_id: id,
+        }))
+        .await;
+        loop {
+            match self.next(120).await {
+                Event::Directory(DirectoryEvent::Members { loaded, done, .. }) if done => {
+                    return loaded;
+                }
+                Event::Error(e) => panic!("{e:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Run a plan or migrate of the whole group and collect what it reported.
+    pub async fn run(&mut self, migrate: bool, include_unchanged: bool) -> RunReport {
+        let scope = Scope::Group;
+        self.send(Command::Migration(if migrate {
+            MigrationCommand::Migrate {
+                scope,
+                include_unchanged,
+            }
+        } else {
+            MigrationCommand::Plan {
+                scope,
+                include_unchanged,
+            }
+        }))
+        .await;
+        self.collect(600).await
+    }
+
+    /// Collect statuses until `Finished`.
+    pub async fn collect(&mut self, secs: u64) -> RunReport {
+        let mut r = RunReport::default();
+        loop {
+            match self.next(secs).await {
+                Event::Migration(MigrationEvent::UserStatus { user, status }) => {
+                    r.statuses.insert(user, status);
+                }
+                Event::Migration(MigrationEvent::Finished {
+                    progress,
+                    cancelled,
+                    ..
+                }) => {
+                    r.progress = progress;
+                    r.cancelled = cancelled;
+                    return r;
+                }
+                Event::Error(e) => r.errors.push(format!("{}: {}", e.context, e.message)),
+                _ => {}
+            }
+        }
+    }
+
+    pub async fn shutdown(mut self) {
+        self.send(Command::Shutdown).await;
+        loop {
+            if let Event::Stopped = self.next(120).await {
+                return;
+            }
+        }
+    }
+}
+
+/// Every `$batch` item and plain request the sim logged as a write, by path.
+pub fn write_paths(sim: &Sim) -> Vec<String> {
+    sim.inspect(|t| {
+        t.write_log()
+            .iter()
+            .map(|w| format!("{} {}", w.method, w.path))
+            .collect()
+    })
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}
