@@ -29,10 +29,18 @@ pub(crate) fn secret<'d>(
                 .and_then(|t| t.secret()),
             Known::Unknown => None,
         },
+        // Rule A1 kept the most recently activated of the devices with this name (the
+        // first listed among equals): the secret is that device's.
         SecretSource::Device { name } => match u.devices() {
-            Known::Known(mut devices) => devices
-                .find(|d| same_text(d.name(), name))
-                .and_then(|d| d.oath_secret()),
+            Known::Known(devices) => {
+                let mut best: Option<crate::datafile::Device<'d>> = None;
+                for d in devices.filter(|d| same_text(d.name(), name)) {
+                    if best.is_none_or(|b| d.activated_at() > b.activated_at()) {
+                        best = Some(d);
+                    }
+                }
+                best.and_then(|d| d.oath_secret())
+            }
             Known::Unknown => None,
         },
     }
@@ -310,6 +318,45 @@ mod tests {
         assert!(!took_effect(&default, &m, &[]));
         m.default = EntraDefault::Set(PreferredMethod::Sms);
         assert!(took_effect(&default, &m, &[]));
+    }
+
+    #[test]
+    fn a_device_secret_comes_from_the_device_rule_a1_kept() {
+        use crate::datafile::{DataSetBuilder, NewDevice, NewUser};
+        use chrono::TimeZone;
+        let mut b = DataSetBuilder::with_capacity(1);
+        let u = b.push_user(NewUser {
+            username: "ann",
+            carries_devices: true,
+            ..Default::default()
+        });
+        let at = |d| chrono::Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).single();
+        let old = OathSecret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DP").unwrap();
+        let new = OathSecret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBV").unwrap();
+        b.push_device(
+            u,
+            NewDevice {
+                name: "Ann's iPhone",
+                activated_at: at(1),
+                oath_secret: Some(old),
+                has_push_token: true,
+            },
+        );
+        b.push_device(
+            u,
+            NewDevice {
+                name: " ann's IPHONE ",
+                activated_at: at(9),
+                oath_secret: Some(new.clone()),
+                has_push_token: true,
+            },
+        );
+        let data = b.finish();
+        let source = SecretSource::Device {
+            name: "Ann's iPhone".into(),
+        };
+        let got = secret(&data, u, &source).unwrap();
+        assert_eq!(got.expose_bytes(), new.expose_bytes());
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! being written finish (their writes are journaled) and are verified.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -198,6 +198,10 @@ pub(crate) struct RunCtx {
     pub started: Instant,
     pub client_start: ClientStats,
     policy: OnceCell<Arc<Policy>>,
+    /// Further passes over users that failed with a retryable error (throttling that
+    /// outlasted the client's retries, a read-back that failed): each pass reads them
+    /// again before anything is written.
+    passes_left: AtomicU32,
     phone_problems: HashMap<UserIdx, (Option<String>, Option<String>)>,
     results: Mutex<Results>,
 }
@@ -208,7 +212,12 @@ struct Results {
     reregister: Vec<ReregisterRow>,
     /// `migrate --plan`: users whose Entra state changed since the plan.
     changed: Vec<String>,
+    /// Users deferred to the next pass, with the error that deferred them.
+    retry: Vec<(Work, String)>,
 }
+
+/// Passes after the first over users that failed with a retryable error.
+const RETRY_PASSES: u32 = 2;
 
 /// How one user's run ended.
 pub(crate) enum Ending {
@@ -294,6 +303,17 @@ impl RunCtx {
 
     /// Record how a user ended: event, store, counters, reports.
     pub(crate) async fn finish(&self, work: &Work, plan: Option<&Plan>, ending: Ending) {
+        if let Ending::Failed {
+            error,
+            retryable: true,
+        } = &ending
+            && self.passes_left.load(Ordering::Relaxed) > 0
+            && !self.cancelled()
+            && self.defer(work, error)
+        {
+            self.emit(&work.entra.id, UserStatus::Queued).await;
+            return;
+        }
         let s = &self.stats;
         s.done.fetch_add(1, Ordering::Relaxed);
         if let Some(plan) = plan {
@@ -345,6 +365,18 @@ impl RunCtx {
             .await;
         }
         self.emit(&work.entra.id, status).await;
+    }
+
+    /// Keep a user for the next pass; planned afresh then (a saved plan is not reused
+    /// once its writes began).
+    fn defer(&self, work: &Work, error: &str) -> bool {
+        let Ok(mut r) = self.results.lock() else {
+            return false;
+        };
+        let mut again = work.clone();
+        again.saved = None;
+        r.retry.push((again, error.to_string()));
+        true
     }
 
     pub(crate) fn progress(&self) -> Progress {
@@ -551,6 +583,7 @@ async fn execute(
         stats,
         started: Instant::now(),
         policy: OnceCell::new(),
+        passes_left: AtomicU32::new(RETRY_PASSES),
         results: Mutex::new(Results::default()),
     });
     if kind != RunKind::ApplyPlan {
@@ -649,7 +682,10 @@ async fn execute(
 /// The reasons when refused.
 async fn apply_saved(ctx: &Arc<RunCtx>, works: Vec<Work>) -> Option<Vec<String>> {
     let (tx, mut rx) = mpsc::channel::<Planned>(works.len().max(1));
+    // The check reads every user once; one that cannot be read refuses the plan.
+    let passes = ctx.passes_left.swap(0, Ordering::Relaxed);
     pipeline_read(ctx, works, tx, true).await;
+    ctx.passes_left.store(passes, Ordering::Relaxed);
     let mut checked = Vec::new();
     while let Some(p) = rx.recv().await {
         checked.push(p);
@@ -699,9 +735,71 @@ async fn apply_saved(ctx: &Arc<RunCtx>, works: Vec<Work>) -> Option<Vec<String>>
     None
 }
 
-/// Read, plan, and (unless a dry run) write and verify. `ready` feeds already planned
-/// users straight to the writers (`migrate --plan` after its check).
+/// Read, plan, and (unless a dry run) write and verify; then pass again over users that
+/// failed with a retryable error, at most [`RETRY_PASSES`] times, each after a pause.
+/// `ready` feeds already planned users straight to the writers (`migrate --plan`).
 async fn pipeline(ctx: &Arc<RunCtx>, works: Vec<Work>, ready: Option<Vec<Planned>>) {
+    let mut works = works;
+    let mut ready = ready;
+    let mut pass = 0u32;
+    loop {
+        pipeline_pass(ctx, works, ready.take()).await;
+        let retry = ctx
+            .results
+            .lock()
+            .map(|mut r| std::mem::take(&mut r.retry))
+            .unwrap_or_default();
+        if retry.is_empty() {
+            return;
+        }
+        pass += 1;
+        if ctx.cancelled() || ctx.passes_left.load(Ordering::Relaxed) == 0 {
+            for (w, error) in retry {
+                ctx.finish(
+                    &w,
+                    None,
+                    Ending::Failed {
+                        error,
+                        retryable: true,
+                    },
+                )
+                .await;
+            }
+            return;
+        }
+        // The last pass finalises whatever fails again.
+        ctx.passes_left.fetch_sub(1, Ordering::Relaxed);
+        tracing::info!(
+            users = retry.len(),
+            pass,
+            "passing again over users that failed"
+        );
+        let pause = Duration::from_secs(2u64.pow(pass.min(4)));
+        let wait = tokio::time::sleep(pause);
+        tokio::pin!(wait);
+        // A cancel during the pause ends the run without the pass.
+        loop {
+            tokio::select! {
+                _ = &mut wait => break,
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                    if ctx.cancelled() { break; }
+                }
+            }
+        }
+        works = retry.into_iter().map(|(w, _)| w).collect();
+        if ctx.cancelled() {
+            // Put them back so the loop above finalises them.
+            if let Ok(mut r) = ctx.results.lock() {
+                r.retry = works
+                    .drain(..)
+                    .map(|w| (w, "cancelled before it was tried again".to_string()))
+                    .collect();
+            }
+        }
+    }
+}
+
+async fn pipeline_pass(ctx: &Arc<RunCtx>, works: Vec<Work>, ready: Option<Vec<Planned>>) {
     let writers = ctx.shared.concurrency.max(1);
     let (planned_tx, planned_rx) = mpsc::channel::<Planned>(writers * 2);
     if ctx.kind.dry_run() {
