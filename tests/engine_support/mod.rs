@@ -261,3 +261,35 @@ pub fn write_paths(sim: &Sim) -> Vec<String> {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// No write was made twice: each serial created once and assigned once, each phone
+/// slot of a user added at most once, no user over five devices (L1).
+pub fn assert_no_duplicates(sim: &Sim) {
+    use mfa_cutover::sim::WriteOp;
+    use std::collections::HashMap;
+    sim.inspect(|t| {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for w in t.write_log() {
+            let key = match &w.op {
+                WriteOp::CreateHardwareDevice { serial, .. } => format!("create {serial}"),
+                WriteOp::AssignHardwareToken { serial }
+                | WriteOp::AssignAndActivateHardwareToken { serial } => format!("assign {serial}"),
+                WriteOp::AddPhone(kind) => {
+                    format!("add {kind:?} {}", w.user.clone().unwrap_or_default())
+                }
+                _ => continue,
+            };
+            *seen.entry(key).or_default() += 1;
+        }
+        let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(twice.is_empty(), "writes made more than once: {twice:?}");
+        for u in t.users() {
+            assert!(
+                u.device_count() <= 5,
+                "{} holds {} devices",
+                u.upn(),
+                u.device_count()
+            );
+        }
+    });
+}
