@@ -293,3 +293,73 @@ pub fn assert_no_duplicates(sim: &Sim) {
         }
     });
 }
+
+/// The real binary against the fixture's sim: common flags, the sim's token in the
+/// environment, a config file pacing writes so a test can watch them.
+pub struct Bin<'f> {
+    pub fx: &'f Fixture,
+    pub config: PathBuf,
+}
+
+impl<'f> Bin<'f> {
+    pub fn new(fx: &'f Fixture, config_toml: &str) -> Bin<'f> {
+        let config = fx.dir.path().join("config.toml");
+        std::fs::write(&config, config_toml).expect("the config file is written");
+        Bin { fx, config }
+    }
+
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-cutover"));
+        c.arg("--config")
+            .arg(&self.config)
+            .arg("--graph-url")
+            .arg(self.fx.sim.url())
+            .arg("--auth")
+            .arg("token")
+            .arg("--data-file")
+            .arg(&self.fx.data_file)
+            .arg("--state-dir")
+            .arg(&self.fx.state_dir)
+            .args(args)
+            .env("MFA_CUTOVER_ACCESS_TOKEN", self.fx.sim.token())
+            .env_remove("MFA_CUTOVER_CONFIG")
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    /// Run to the end; stdout (the JSON document) and the exit code.
+    pub fn run(&self, args: &[&str], out_name: &str) -> (serde_json::Value, i32) {
+        let out = self.fx.dir.path().join(out_name);
+        let status = self
+            .command(args)
+            .stdout(std::fs::File::create(&out).expect("an output file"))
+            .stderr(std::process::Stdio::inherit())
+            .status()
+            .expect("the binary runs");
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        (json, status.code().unwrap_or(-1))
+    }
+
+    /// Start in the background; stdout goes to `out_name`.
+    pub fn spawn(&self, args: &[&str], out_name: &str) -> std::process::Child {
+        let out = self.fx.dir.path().join(out_name);
+        self.command(args)
+            .stdout(std::fs::File::create(&out).expect("an output file"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary starts")
+    }
+}
+
+/// Poll `cond` every few milliseconds for at most `secs`; false on timeout.
+pub async fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    false
+}
