@@ -528,15 +528,13 @@ impl Core {
             .await;
     }
 
+    /// Turn automatic sync on (the first cycle starts now) or off.
     async fn set_autosync(&mut self, interval: Option<Duration>) {
         self.autosync = interval.filter(|d| !d.is_zero()).map(|interval| AutoSync {
             interval,
-            next: tokio::time::Instant::now() + interval,
+            next: tokio::time::Instant::now(),
         });
-        let next_run = self
-            .autosync
-            .as_ref()
-            .map(|a| self.clock.now() + chrono::Duration::from_std(a.interval).unwrap_or_default());
+        let next_run = self.autosync.as_ref().map(|_| self.clock.now());
         self.send(Event::Migration(MigrationEvent::AutoSync { next_run }))
             .await;
     }
@@ -799,11 +797,17 @@ impl Core {
 
     async fn sync_tick(&mut self) {
         let Some(a) = &mut self.autosync else { return };
-        a.next = tokio::time::Instant::now() + a.interval;
-        if self.run.is_some() || self.cycle != Cycle::Idle || self.group.is_none() {
-            // Busy (or nothing to sync yet): try again at the next tick.
+        if self.run.is_some()
+            || self.cycle != Cycle::Idle
+            || self.group.is_none()
+            || self.members_loading
+            || !self.reconciled
+        {
+            // Busy, or no group yet: look again shortly rather than a whole interval on.
+            a.next = tokio::time::Instant::now() + Duration::from_secs(1);
             return;
         }
+        a.next = tokio::time::Instant::now() + a.interval;
         match self.reload.clone() {
             Some(reload) => {
                 self.cycle = Cycle::Reloading;
