@@ -299,13 +299,19 @@ pub fn assert_no_duplicates(sim: &Sim) {
 pub struct Bin<'f> {
     pub fx: &'f Fixture,
     pub config: PathBuf,
+    /// The data file passed; the fixture's unless a test swaps it.
+    pub data_file: PathBuf,
 }
 
 impl<'f> Bin<'f> {
     pub fn new(fx: &'f Fixture, config_toml: &str) -> Bin<'f> {
         let config = fx.dir.path().join("config.toml");
         std::fs::write(&config, config_toml).expect("the config file is written");
-        Bin { fx, config }
+        Bin {
+            fx,
+            config,
+            data_file: fx.data_file.clone(),
+        }
     }
 
     pub fn command(&self, args: &[&str]) -> std::process::Command {
@@ -317,7 +323,7 @@ impl<'f> Bin<'f> {
             .arg("--auth")
             .arg("token")
             .arg("--data-file")
-            .arg(&self.fx.data_file)
+            .arg(&self.data_file)
             .arg("--state-dir")
             .arg(&self.fx.state_dir)
             .args(args)
@@ -329,16 +335,24 @@ impl<'f> Bin<'f> {
 
     /// Run to the end; stdout (the JSON document) and the exit code.
     pub fn run(&self, args: &[&str], out_name: &str) -> (serde_json::Value, i32) {
+        let (json, _, code) = self.run_full(args, out_name);
+        (json, code)
+    }
+
+    /// Run to the end; stdout as JSON, stderr, exit code.
+    pub fn run_full(&self, args: &[&str], out_name: &str) -> (serde_json::Value, String, i32) {
         let out = self.fx.dir.path().join(out_name);
+        let err = self.fx.dir.path().join(format!("{out_name}.stderr"));
         let status = self
             .command(args)
             .stdout(std::fs::File::create(&out).expect("an output file"))
-            .stderr(std::process::Stdio::inherit())
+            .stderr(std::fs::File::create(&err).expect("a stderr file"))
             .status()
             .expect("the binary runs");
         let text = std::fs::read_to_string(&out).unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        (json, status.code().unwrap_or(-1))
+        let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+        (json, stderr, status.code().unwrap_or(-1))
     }
 
     /// Start in the background; stdout goes to `out_name`.
