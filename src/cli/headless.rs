@@ -226,6 +226,7 @@ pub async fn start(setup: &Setup) -> Result<Started, CliError> {
         config: EngineConfig {
             settings: setup.settings.clone(),
             concurrency: config.graph.concurrency,
+            group: config.group.clone(),
             sync_interval: None,
             methods_ttl: Duration::from_secs(60),
         },

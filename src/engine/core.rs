@@ -95,6 +95,10 @@ struct Core {
 
     found: HashMap<String, GroupInfo>,
     group: Option<GroupInfo>,
+    /// `[migration] group`, loaded for a run asked for before any group was.
+    config_group: Option<String>,
+    /// A lookup of `config_group` is under way for a pending run.
+    resolving_group: bool,
     members: Vec<Member>,
     member_index: HashMap<String, usize>,
     generation: u64,
@@ -177,6 +181,8 @@ pub(crate) async fn run(deps: EngineDeps, mut end: EngineEnd) {
         settings,
         found: HashMap::new(),
         group: None,
+        config_group: config.group.clone().filter(|g| !g.trim().is_empty()),
+        resolving_group: false,
         members: Vec::new(),
         member_index: HashMap::new(),
         generation: 0,
@@ -396,11 +402,29 @@ impl Core {
             return;
         }
         if self.group.is_none() {
-            self.error(
-                format!("starting a {}", kind.name()),
-                "no group is loaded: find the migration group and load its members first",
-            )
-            .await;
+            let Some(query) = self.config_group.clone() else {
+                self.error(
+                    format!("starting a {}", kind.name()),
+                    "no group is loaded: find the migration group and load its members first \
+                     (or set `group` under [migration])",
+                )
+                .await;
+                return;
+            };
+            // The configured group: find it, load its members, then run.
+            self.pending = Some(Pending::Run {
+                kind,
+                scope,
+                include_unchanged,
+            });
+            if !self.resolving_group {
+                self.resolving_group = true;
+                let (client, tx) = (self.client.clone(), self.internal.clone());
+                tokio::spawn(async move {
+                    let result = client.find_groups(&query).await;
+                    let _ = tx.send(Internal::Groups { query, result });
+                });
+            }
             return;
         }
         self.pending = Some(Pending::Run {
@@ -417,7 +441,7 @@ impl Core {
             return;
         }
         let ready = match &self.pending {
-            Some(Pending::Run { .. }) => !self.members_loading,
+            Some(Pending::Run { .. }) => self.group.is_some() && !self.members_loading,
             Some(Pending::ApplyPlan { .. }) => true,
             None => false,
         };
@@ -674,6 +698,28 @@ impl Core {
                     for g in &infos {
                         self.found.insert(g.id.clone(), g.clone());
                     }
+                    let for_run = self.resolving_group
+                        && self.config_group.as_deref() == Some(query.as_str());
+                    if for_run {
+                        self.resolving_group = false;
+                        if let [g] = infos.as_slice() {
+                            self.load_members(g.id.clone());
+                        } else if self.pending.take().is_some() {
+                            let why = if infos.is_empty() {
+                                "no group carries that name or id".to_string()
+                            } else {
+                                format!(
+                                    "{} groups carry that name: name the group by object id",
+                                    infos.len()
+                                )
+                            };
+                            self.error(
+                                format!("loading the configured group {query:?}"),
+                                format!("{why}; the run did not start"),
+                            )
+                            .await;
+                        }
+                    }
                     let mut infos = infos;
                     let event = match infos.len() {
                         0 => DirectoryEvent::GroupNotFound { query },
@@ -689,6 +735,11 @@ impl Core {
                     self.send(Event::Directory(event)).await;
                 }
                 Err(e) => {
+                    if self.resolving_group && self.config_group.as_deref() == Some(query.as_str())
+                    {
+                        self.resolving_group = false;
+                        self.pending = None;
+                    }
                     self.error(format!("finding the group {query:?}"), e.explanation())
                         .await
                 }

@@ -67,6 +67,9 @@ pub struct EngineConfig {
     pub settings: MigrationSettings,
     /// Users written at once (the `[graph] concurrency`); the limiter paces them.
     pub concurrency: usize,
+    /// The configured migration group (`[migration] group`): a run asked for before any
+    /// group is loaded finds and loads this one first.
+    pub group: Option<String>,
     /// Automatic sync from the start (`sync --interval`, `[migration] sync_interval`).
     pub sync_interval: Option<Duration>,
     /// How long a `ReadMethods` answer is reused.
@@ -78,6 +81,7 @@ impl Default for EngineConfig {
         EngineConfig {
             settings: MigrationSettings::default(),
             concurrency: 16,
+            group: None,
             sync_interval: None,
             methods_ttl: Duration::from_secs(60),
         }
