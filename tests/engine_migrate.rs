@@ -4,7 +4,7 @@
 mod engine_support;
 
 use engine_support::{Fixture, GROUP};
-use mfa_cutover::engine::UserStatus;
+use mfa_cutover::engine::{Command, Event, MigrationCommand, MigrationEvent, UserStatus};
 use mfa_cutover::migrate::MigrationSettings;
 use mfa_cutover::sim::SimConfig;
 
@@ -35,6 +35,34 @@ async fn migrates_a_group_then_finds_nothing_to_do() {
     let writes_before = fx.sim.stats().writes;
     assert!(writes_before > 0);
 
+    // The "must re-register the app" list of the run (A3), as a private CSV.
+    let csv = fx.dir.path().join("reregister.csv");
+    d.send(Command::Migration(MigrationCommand::ExportReregister {
+        path: csv.clone(),
+    }))
+    .await;
+    let rows = loop {
+        match d.next(30).await {
+            Event::Migration(MigrationEvent::Exported { users, .. }) => break users,
+            Event::Error(e) => panic!("{e:?}"),
+            _ => {}
+        }
+    };
+    assert!(rows > 0);
+    let text = std::fs::read_to_string(&csv).expect("the CSV");
+    assert!(text.starts_with("upn,entra_id,mfa_username,devices,codes_imported\n"));
+    assert_eq!(text.lines().count(), rows + 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&csv)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
     let requests_before = fx.sim.stats().requests;
     let second = d.run(true, false).await;
     assert_eq!(second.progress.writes, 0);
@@ -49,5 +77,26 @@ async fn migrates_a_group_then_finds_nothing_to_do() {
         "unchanged users cost no Graph call"
     );
     assert_eq!(second.progress.unchanged, verified);
+    d.shutdown().await;
+}
+
+/// A run asked for before any group is loaded uses the configured group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_without_a_loaded_group_loads_the_configured_one() {
+    let fx = Fixture::new(SimConfig {
+        users: 60,
+        seed: 3,
+        ..Default::default()
+    })
+    .await;
+    let config = mfa_cutover::engine::EngineConfig {
+        group: Some(GROUP.to_string()),
+        ..Default::default()
+    };
+    let mut d = fx.engine_config(config, fx.client_options()).await;
+    d.ready().await;
+    let report = d.run(false, false).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.progress.targeted > 40, "{:?}", report.progress);
     d.shutdown().await;
 }

@@ -177,6 +177,18 @@ async fn no_secret_or_token_in_logs_store_output_or_snapshots() {
         names.iter().any(|n| n.ends_with(".log")),
         "a log file: {names:?}"
     );
+    // Files the tool writes are private.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut written = Vec::new();
+        files_under(&fx.state_dir, &mut written);
+        written.push(plan_file.clone());
+        for f in &written {
+            let mode = std::fs::metadata(f).expect("metadata").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} is {mode:o}", f.display());
+        }
+    }
     let mut leaks = Vec::new();
     for f in &files {
         let bytes = std::fs::read(f).expect("a readable file");

@@ -71,6 +71,15 @@ impl Fixture {
     }
 
     pub async fn engine_with(&self, settings: MigrationSettings, options: ClientOptions) -> Driver {
+        let config = EngineConfig {
+            settings,
+            concurrency: 16,
+            ..Default::default()
+        };
+        self.engine_config(config, options).await
+    }
+
+    pub async fn engine_config(&self, config: EngineConfig, options: ClientOptions) -> Driver {
         let tokens: Arc<dyn TokenSource> =
             Arc::new(StaticToken::new(self.sim.token()).expect("the sim's token"));
         let session = Session::from_source(tokens.clone(), AuthKind::Token, Cloud::Global, true)
@@ -86,11 +95,7 @@ impl Fixture {
             calls: Some(calls),
             identity: session.identity,
             store,
-            config: EngineConfig {
-                settings,
-                concurrency: 16,
-                ..Default::default()
-            },
+            config,
             clock: Arc::new(SystemClock),
             reload: None,
         });
