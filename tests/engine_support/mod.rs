@@ -319,6 +319,24 @@ impl<'f> Bin<'f> {
         }
     }
 
+    /// The flags every run gets, then `args`.
+    pub fn args(&self, args: &[&str]) -> Vec<std::ffi::OsString> {
+        let mut v: Vec<std::ffi::OsString> = vec![
+            "--config".into(),
+            self.config.clone().into(),
+            "--graph-url".into(),
+            self.fx.sim.url().into(),
+            "--auth".into(),
+            "token".into(),
+            "--data-file".into(),
+            self.data_file.clone().into(),
+            "--state-dir".into(),
+            self.fx.state_dir.clone().into(),
+        ];
+        v.extend(args.iter().map(Into::into));
+        v
+    }
+
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-cutover"));
         c.arg("--config")
