@@ -808,7 +808,8 @@ pub struct Summary {
     pub planned_writes: usize,
     /// Writes made by this run.
     pub writes: u64,
-    /// Graph operations sent (each `$batch` item counts; retries too).
+    /// Graph operations the run sent after the members were listed (each `$batch` item
+    /// counts; retries too): 0 when every user is unchanged (C1).
     pub requests: u64,
     /// Operations Graph answered 429.
     pub throttled: u64,
