@@ -100,3 +100,57 @@ async fn a_run_without_a_loaded_group_loads_the_configured_one() {
     assert!(report.progress.targeted > 40, "{:?}", report.progress);
     d.shutdown().await;
 }
+
+/// Cancel stops the queued users; writes in flight finish and are journaled, so nothing
+/// is left open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_queued_users_and_leaves_no_write_open() {
+    let fx = Fixture::new(SimConfig {
+        users: 200,
+        seed: 12,
+        ..Default::default()
+    })
+    .await;
+    // Slow writes (10/s), so the run is still going when it is cancelled.
+    let mut options = fx.client_options();
+    options.limits.writes_per_window = 1500;
+    let mut d = fx.engine_with(MigrationSettings::default(), options).await;
+    d.ready().await;
+    d.load_group(GROUP).await;
+    d.send(Command::Migration(MigrationCommand::Migrate {
+        scope: mfa_cutover::engine::Scope::Group,
+        include_unchanged: false,
+    }))
+    .await;
+    let mut writing = 0;
+    while writing < 5 {
+        if let Event::Migration(MigrationEvent::UserStatus {
+            status: UserStatus::Writing { .. },
+            ..
+        }) = d.next(60).await
+        {
+            writing += 1;
+        }
+    }
+    d.send(Command::Migration(MigrationCommand::Cancel)).await;
+    let report = d.collect(120).await;
+    assert!(report.cancelled);
+    assert!(
+        report.progress.done < report.progress.targeted,
+        "{:?}",
+        report.progress
+    );
+    assert_eq!(report.progress.failed, 0, "{:?}", report.errors);
+    d.shutdown().await;
+    let store = mfa_cutover::engine::Store::open(&fx.state_dir).expect("the store");
+    let tenant = fx.sim.tenant_id().to_string();
+    assert!(store.open_intents(&tenant).expect("journal").is_empty());
+    let journal = store.journal(&tenant).expect("journal");
+    assert!(!journal.is_empty());
+    assert_eq!(
+        journal.len() as u64,
+        fx.sim.stats().writes,
+        "one entry per write"
+    );
+    store.close();
+}

@@ -819,6 +819,11 @@ async fn pipeline_pass(ctx: &Arc<RunCtx>, works: Vec<Work>, ready: Option<Vec<Pl
         let (ctx, rx) = (ctx.clone(), verify_rx.clone());
         tasks.spawn(async move { verifier(ctx, rx).await });
     }
+    // Only the tasks hold the channels' ends: when the writers stop (cancel), the
+    // planned users' receiver goes with them and a reader waiting to hand one on is
+    // released instead of waiting for ever.
+    drop(planned_rx);
+    drop(verify_rx);
     drop(verify_tx);
     match ready {
         Some(items) => {
