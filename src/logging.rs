@@ -8,6 +8,71 @@ use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::fmt::writer::MakeWriterExt;
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
+/// The log files: one per day (`mfa-cutover.2026-11-23.log`), created 0600 — the
+/// rolling appender of `tracing-appender` creates files with the process umask, and
+/// files the tool writes are private.
+struct DailyFile {
+    dir: PathBuf,
+    prefix: &'static str,
+    day: Option<chrono::NaiveDate>,
+    file: Option<std::fs::File>,
+}
+
+impl DailyFile {
+    fn new(dir: &Path, prefix: &'static str) -> DailyFile {
+        DailyFile {
+            dir: dir.to_path_buf(),
+            prefix,
+            day: None,
+            file: None,
+        }
+    }
+
+    fn path(&self, day: chrono::NaiveDate) -> PathBuf {
+        self.dir
+            .join(format!("{}.{}.log", self.prefix, day.format("%Y-%m-%d")))
+    }
+
+    /// The file of today, opened for appending (created or tightened to 0600).
+    fn current(&mut self) -> std::io::Result<&mut std::fs::File> {
+        let today = chrono::Utc::now().date_naive();
+        if self.day != Some(today) || self.file.is_none() {
+            let path = self.path(today);
+            let mut opts = std::fs::OpenOptions::new();
+            opts.append(true).create(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let file = opts.open(&path)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
+            self.file = Some(file);
+            self.day = Some(today);
+        }
+        self.file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("no log file"))
+    }
+}
+
+impl std::io::Write for DailyFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.current()?.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Keeps the background log writer alive; logs are flushed when it drops.
 pub struct LogGuard {
     _file: WorkerGuard,
@@ -20,12 +85,7 @@ pub struct LogGuard {
 pub fn init(state_dir: &Path, verbose: u8, stderr_allowed: bool) -> std::io::Result<LogGuard> {
     let dir = state_dir.join("logs");
     crate::config::ensure_private_dir(&dir)?;
-    let appender = tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("mfa-cutover")
-        .filename_suffix("log")
-        .build(&dir)
-        .map_err(std::io::Error::other)?;
+    let appender = DailyFile::new(&dir, "mfa-cutover");
     let (file, guard) = tracing_appender::non_blocking(appender);
     let level = match verbose {
         0 => "info",
@@ -47,4 +107,28 @@ pub fn init(state_dir: &Path, verbose: u8, stderr_allowed: bool) -> std::io::Res
         _file: guard,
         path: dir,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn log_files_are_private() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let mut f = DailyFile::new(dir.path(), "mfa-cutover");
+        writeln!(f, "a line")?;
+        f.flush()?;
+        let day = chrono::Utc::now().date_naive();
+        let path = f.path(day);
+        assert_eq!(std::fs::read_to_string(&path)?, "a line\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        Ok(())
+    }
 }

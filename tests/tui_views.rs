@@ -62,6 +62,7 @@ fn with_statuses(t: &mut Harness) {
         writes_per_sec: 18.5,
         throttled: 2,
         eta_secs: Some(95),
+        ..Default::default()
     }));
 }
 

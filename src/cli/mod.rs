@@ -3,7 +3,11 @@
 //! Each subcommand lives in a module of its own with a `run` function; this module only
 //! parses, sets up logging, dispatches and turns errors into exit codes.
 
+pub mod headless;
+pub mod migrate;
+pub mod plan;
 pub mod sim;
+pub mod sync;
 pub mod whoami;
 
 use std::path::PathBuf;
@@ -177,6 +181,12 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Sign in as configured and show tenant, account, roles, permissions and expiry.
     Whoami(whoami::WhoamiArgs),
+    /// Dry run: per-user operations and skips with their rule ids; no writes.
+    Plan(plan::PlanArgs),
+    /// Plan and apply; without --yes it asks (and exits 3 with no terminal to ask on).
+    Migrate(migrate::MigrateArgs),
+    /// Automatic synchronisation of changed users.
+    Sync(sync::SyncArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -231,6 +241,9 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Whoami(args)) => whoami::run(&cli.global, args),
         Some(Command::SampleData(args)) => sample_data::run(args),
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
+        Some(Command::Plan(args)) => plan::run(&cli.global, args),
+        Some(Command::Migrate(args)) => migrate::run(&cli.global, args),
+        Some(Command::Sync(args)) => sync::run(&cli.global, args),
         None => Err(CliError::bad_input(
             "this command is not built yet in this revision",
         )),

@@ -73,6 +73,17 @@ pub enum MigrationCommand {
     ExportReregister {
         path: PathBuf,
     },
+    /// Save the plans of the last dry run (`plan --out FILE`) with the data set's digest,
+    /// the settings and, per user, a digest of the Entra state each plan came from.
+    SavePlan {
+        path: PathBuf,
+    },
+    /// Apply exactly the plans saved in `path` (`migrate --plan FILE`); refused (with
+    /// [`MigrationEvent::PlanRefused`]) when the data file, the settings or an affected
+    /// user's Entra state changed since.
+    ApplyPlan {
+        path: PathBuf,
+    },
 }
 
 /// What the engine reports.
@@ -181,7 +192,13 @@ pub struct Progress {
     pub skipped: usize,
     pub failed: usize,
     pub queued: usize,
+    /// Skipped because unchanged since the last migration (C1); also counted in `skipped`.
+    pub unchanged: usize,
+    /// Read back different from the plan (C4); also counted in `failed`.
+    pub mismatched: usize,
     pub writes: u64,
+    /// Graph operations this run sent (each `$batch` item counts, retries too).
+    pub requests: u64,
     pub writes_per_sec: f64,
     pub throttled: u64,
     pub eta_secs: Option<u64>,
@@ -211,6 +228,34 @@ pub enum MigrationEvent {
         path: PathBuf,
         users: usize,
     },
+    /// Writes left open by an earlier run (the process was killed) were read back and
+    /// closed (rule C5). Sent once at start, before any run, even when there were none.
+    Reconciled(Reconciliation),
+    /// The last dry run's plans were saved.
+    PlanSaved {
+        path: PathBuf,
+        users: usize,
+    },
+    /// A saved plan was not applied: the data file, the settings or the Entra state of
+    /// the users it names changed since it was made. Nothing was written.
+    PlanRefused {
+        path: PathBuf,
+        reasons: Vec<String>,
+    },
+}
+
+/// What start-up reconciliation found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Reconciliation {
+    /// Journal entries that had an intent but no outcome.
+    pub open: usize,
+    /// Of those, the writes Entra shows as applied.
+    pub done: usize,
+    /// The writes Entra does not show: the next run plans them again.
+    pub not_done: usize,
+    /// Entries left open because the read-back failed (tried again at the next start).
+    pub unresolved: usize,
+    pub users: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -513,6 +513,49 @@ impl App {
                 );
                 self.users.run.exported = Some((path, users));
             }
+            MigrationEvent::Reconciled(r) => {
+                if r.open > 0 {
+                    let level = if r.unresolved > 0 {
+                        Level::Warn
+                    } else {
+                        Level::Info
+                    };
+                    self.say(
+                        level,
+                        format!(
+                            "an earlier run was interrupted: {} open writes read back ({} applied, \
+                             {} not applied, {} still open)",
+                            thousands(r.open),
+                            thousands(r.done),
+                            thousands(r.not_done),
+                            thousands(r.unresolved)
+                        ),
+                        now,
+                    );
+                }
+            }
+            MigrationEvent::PlanSaved { path, users } => {
+                self.say(
+                    Level::Info,
+                    format!(
+                        "saved the plans of {} users to {}",
+                        thousands(users),
+                        path.display()
+                    ),
+                    now,
+                );
+            }
+            MigrationEvent::PlanRefused { path, reasons } => {
+                self.say(
+                    Level::Error,
+                    format!(
+                        "plan {} not applied: {}",
+                        path.display(),
+                        reasons.join("; ")
+                    ),
+                    now,
+                );
+            }
         }
     }
 

@@ -1,0 +1,143 @@
+//! `mfa-cutover migrate`: plan and apply. Without `--yes` it asks on a terminal (after a
+//! dry run that shows the blast radius; a large run asks to type the count) and exits 3
+//! when there is no terminal to ask on. `--plan FILE` applies exactly a saved plan and
+//! refuses (exit 2) when the data file, the settings or an affected user's Entra state
+//! changed since it was made.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::headless::{self, Driver, SettingsArgs, Setup, TargetArgs};
+use super::{CliError, Exit, GlobalArgs};
+use crate::engine::MigrationCommand;
+use crate::engine::planfile::PlanFile;
+
+/// Above this many users to write, the confirmation asks to type the count (ux.md tier 2).
+const LARGE_RUN: usize = 50;
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Apply exactly the plans saved by `plan --out FILE`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["users", "include_unchanged"])]
+    pub plan: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// One JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> Result<Exit, CliError> {
+    // A write needs a confirmation; without a terminal there is no one to ask.
+    let can_ask = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !args.yes && !can_ask {
+        return Err(CliError {
+            exit: Exit::NeedsConfirmation,
+            message: "migrate changes the tenant: pass --yes to confirm (no terminal to ask on)"
+                .to_string(),
+        });
+    }
+    let saved = match &args.plan {
+        Some(path) => Some(PlanFile::load(path).map_err(|e| CliError::bad_input(e.to_string()))?),
+        None => None,
+    };
+    let setup = Setup::new(global, &args.settings)?;
+    let group = match (&saved, args.target.group(&setup.config)) {
+        (Some(f), _) => f
+            .group
+            .as_ref()
+            .map(|g| g.display_name.clone())
+            .unwrap_or_default(),
+        (None, g) => g?,
+    };
+    let quiet = args.json || !headless::interactive_stdout();
+    setup.runtime.block_on(async {
+        let started = headless::start(&setup).await?;
+        let mut d = Driver::new(started, quiet);
+        let result = async {
+            let rec = d.ready().await?;
+            let command = match (&args.plan, &saved) {
+                (Some(path), Some(file)) => {
+                    if !args.yes {
+                        let users = file.users.len();
+                        let writes: usize = file.users.iter().map(|u| u.plan.ops.len()).sum();
+                        let ok = ask(users, writes, 0, setup.config.production)?;
+                        if !ok {
+                            return Ok(Exit::NeedsConfirmation);
+                        }
+                    }
+                    MigrationCommand::ApplyPlan { path: path.clone() }
+                }
+                _ => {
+                    let g = d.find_group(&group).await?;
+                    d.load_members(&g).await?;
+                    let scope = d.resolve_users(&args.target.users)?;
+                    if !args.yes {
+                        let dry = d
+                            .run(MigrationCommand::Plan {
+                                scope: scope.clone(),
+                                include_unchanged: args.target.include_unchanged,
+                            })
+                            .await?;
+                        if dry.cancelled {
+                            return Ok(Exit::Failure);
+                        }
+                        let r = d.radius();
+                        if r.users_with_writes == 0 {
+                            eprintln!("Nothing to write: every targeted user already matches.");
+                        } else if !ask(
+                            r.users_with_writes,
+                            r.writes,
+                            r.without_usable_method,
+                            setup.config.production,
+                        )? {
+                            return Ok(Exit::NeedsConfirmation);
+                        }
+                    }
+                    MigrationCommand::Migrate {
+                        scope,
+                        include_unchanged: args.target.include_unchanged,
+                    }
+                }
+            };
+            let result = d.run(command).await?;
+            let report = d.report(&group, &result, rec.open);
+            if args.json {
+                println!("{}", report.json()?);
+            } else {
+                print!("{}", report.user_text());
+                print!("{}", report.summary_text());
+            }
+            Ok::<_, CliError>(headless::exit_of(&report))
+        }
+        .await;
+        d.shutdown().await;
+        result
+    })
+}
+
+/// The confirmation, by ux.md's tiers: a small run answers y/N; a large one, or any run
+/// on a production tenant, types the number of users.
+fn ask(users: usize, writes: usize, unusable: usize, production: bool) -> Result<bool, CliError> {
+    eprintln!("About to write to the tenant: {users} users, {writes} writes.");
+    if unusable > 0 {
+        eprintln!(
+            "  {unusable} of the targeted users will have no usable Entra method after their plan."
+        );
+    }
+    if users > LARGE_RUN || production {
+        headless::confirm(
+            &format!("Type the number of users ({users}) to go ahead:"),
+            Some(&users.to_string()),
+        )
+    } else {
+        headless::confirm("Go ahead? [y/N]", None)
+    }
+}

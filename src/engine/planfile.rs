@@ -1,0 +1,213 @@
+//! Saved plans (`plan --out FILE`, `migrate --plan FILE`): the plans of a dry run with
+//! what they were made from — the data set's digest, the settings, the tenant and group,
+//! and per user a digest of the Entra state read for the plan. Applying checks all of
+//! them and refuses when anything changed, so what is applied is exactly what was
+//! reviewed (ux.md: terraform's plan/apply).
+//!
+//! Plans hold no secrets (tokens are named by serial), so neither does the file; it is
+//! written 0600 all the same, as it names users and phone numbers.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::migrate::{MigrationSettings, Plan};
+
+/// Format tag; a file of another format is refused rather than guessed at.
+pub const FORMAT: &str = "mfa-cutover plan v1";
+
+/// One user's saved plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedUser {
+    /// Digest of the Entra state the plan was made from (methods, inventory devices
+    /// looked at, the policy's verdict for the user).
+    pub entra_state: String,
+    pub plan: Arc<Plan>,
+}
+
+/// The group the plans were made for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanGroup {
+    pub id: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanFile {
+    pub format: String,
+    pub created_at: DateTime<Utc>,
+    pub tenant: String,
+    pub group: Option<PlanGroup>,
+    /// [`DataSet::digest`](crate::datafile::DataSet::digest) of the inputs planned from.
+    pub data_digest: String,
+    pub settings: MigrationSettings,
+    /// Users whose plan writes something.
+    pub users: Vec<SavedUser>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    #[error("cannot write the plan to {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot read the plan {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a plan saved by `mfa-cutover plan --out` ({detail})")]
+    Format { path: String, detail: String },
+}
+
+impl PlanFile {
+    /// Write the file (0600), through a temporary file so a reader never sees half.
+    pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
+        let err = |source| PlanFileError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        let tmp = path.with_extension("tmp-plan");
+        let mut f = crate::config::create_private_file(&tmp).map_err(err)?;
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| err(std::io::Error::other(e)))?;
+        f.write_all(&bytes).map_err(err)?;
+        f.sync_all().map_err(err)?;
+        std::fs::rename(&tmp, path).map_err(err)
+    }
+
+    pub fn load(path: &Path) -> Result<PlanFile, PlanFileError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| PlanFileError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let file: PlanFile = serde_json::from_slice(&bytes).map_err(|e| PlanFileError::Format {
+            path: shown.clone(),
+            detail: e.to_string(),
+        })?;
+        if file.format != FORMAT {
+            return Err(PlanFileError::Format {
+                path: shown,
+                detail: format!("format {:?}, expected {FORMAT:?}", file.format),
+            });
+        }
+        Ok(file)
+    }
+
+    /// What differs between this plan's inputs and the current ones (besides each
+    /// user's Entra state, which needs Graph): empty when the plan may be applied.
+    pub fn changes(
+        &self,
+        tenant: &str,
+        data_digest: &str,
+        settings: &MigrationSettings,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.tenant.eq_ignore_ascii_case(tenant) {
+            out.push(format!(
+                "the plan is for tenant {}, but the sign-in is to tenant {tenant}",
+                self.tenant
+            ));
+        }
+        if self.data_digest != data_digest {
+            out.push(
+                "the data file changed since the plan was made (its inputs' SHA-256 differ)"
+                    .to_string(),
+            );
+        }
+        if &self.settings != settings {
+            let mut diffs = Vec::new();
+            let (a, b) = (&self.settings, settings);
+            if a.default_method != b.default_method {
+                diffs.push(format!(
+                    "default_method {:?} → {:?}",
+                    a.default_method, b.default_method
+                ));
+            }
+            if a.mobile_app != b.mobile_app {
+                diffs.push(format!(
+                    "mobile_app {:?} → {:?}",
+                    a.mobile_app, b.mobile_app
+                ));
+            }
+            if a.include_disabled != b.include_disabled {
+                diffs.push(format!(
+                    "include_disabled {} → {}",
+                    a.include_disabled, b.include_disabled
+                ));
+            }
+            if a.match_attribute != b.match_attribute {
+                diffs.push("match_attribute".to_string());
+            }
+            if a.hardware_oath_available != b.hardware_oath_available {
+                diffs.push("cloud (hardware OATH availability)".to_string());
+            }
+            out.push(format!(
+                "the settings changed since the plan was made: {}",
+                diffs.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::migrate::DefaultMethodMode;
+
+    fn file() -> PlanFile {
+        PlanFile {
+            format: FORMAT.into(),
+            created_at: Utc::now(),
+            tenant: "t1".into(),
+            group: Some(PlanGroup {
+                id: "g".into(),
+                display_name: "MFA Migration".into(),
+            }),
+            data_digest: "abc".into(),
+            settings: MigrationSettings::default(),
+            users: vec![],
+        }
+    }
+
+    #[test]
+    fn saves_privately_and_loads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        let f = file();
+        f.save(&path).unwrap();
+        assert_eq!(PlanFile::load(&path).unwrap(), f);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        std::fs::write(&path, b"{\"format\":\"other\"}").unwrap();
+        assert!(PlanFile::load(&path).is_err());
+    }
+
+    #[test]
+    fn names_what_changed() {
+        let f = file();
+        assert!(
+            f.changes("T1", "abc", &MigrationSettings::default())
+                .is_empty()
+        );
+        let other = MigrationSettings {
+            default_method: DefaultMethodMode::Always,
+            ..Default::default()
+        };
+        let c = f.changes("t2", "xyz", &other);
+        assert_eq!(c.len(), 3, "{c:?}");
+        assert!(c[0].contains("tenant"));
+        assert!(c[1].contains("data file"));
+        assert!(c[2].contains("default_method IfNotSet → Always"), "{c:?}");
+    }
+}
