@@ -165,7 +165,8 @@ impl Setup {
     }
 }
 
-fn auth_error(e: AuthError) -> CliError {
+/// A sign-in problem the admin can fix in the configuration is bad input (exit 2).
+pub(super) fn auth_error(e: AuthError) -> CliError {
     match e {
         AuthError::Config(_) | AuthError::Certificate(_) => CliError::bad_input(e.to_string()),
         other => CliError::failure(other.to_string()),
@@ -173,7 +174,7 @@ fn auth_error(e: AuthError) -> CliError {
 }
 
 /// The device code goes to stderr: stdout stays clean for `--json`.
-fn stderr_prompt() -> PromptFn {
+pub(super) fn stderr_prompt() -> PromptFn {
     Arc::new(|p: &DeviceCodePrompt| {
         let _ = writeln!(
             std::io::stderr(),

@@ -3,16 +3,14 @@
 //! roles, permissions, expiry — with notes on what that identity cannot do. The admin's
 //! first check that access works. The token itself is never printed.
 
-use std::io::Write;
-use std::sync::Arc;
-
 use chrono::Utc;
 use clap::Args;
 use serde::Serialize;
 
+use super::headless::{auth_error, stderr_prompt};
 use super::{CliError, Exit, GlobalArgs};
 use crate::config::AuthKind;
-use crate::graph::auth::{AuthError, DeviceCodePrompt, PromptFn, SignInOptions, sign_in};
+use crate::graph::auth::{SignInOptions, sign_in};
 use crate::graph::model::Domain;
 use crate::graph::{ClientOptions, GraphClient, Identity, Limits, TokenKind};
 
@@ -212,27 +210,6 @@ pub fn render_text(r: &WhoamiReport) -> String {
         }
     }
     text
-}
-
-fn auth_error(e: AuthError) -> CliError {
-    match e {
-        AuthError::Config(_) | AuthError::Certificate(_) => CliError::bad_input(e.to_string()),
-        other => CliError::failure(other.to_string()),
-    }
-}
-
-/// Show the device code on stderr (stdout stays clean for `--json`).
-fn stderr_prompt() -> PromptFn {
-    Arc::new(|p: &DeviceCodePrompt| {
-        let mut err = std::io::stderr();
-        let _ = writeln!(
-            err,
-            "To sign in, open {} and enter the code {} (valid until {}).",
-            p.verification_uri,
-            p.user_code,
-            p.expires_at.format("%H:%M UTC")
-        );
-    })
 }
 
 pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> Result<Exit, CliError> {

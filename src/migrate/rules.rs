@@ -38,6 +38,40 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in the order migration-rules.md gives them.
+    pub const ALL: [Rule; 30] = [
+        Rule::T1,
+        Rule::M1,
+        Rule::M2,
+        Rule::M3,
+        Rule::M4,
+        Rule::P1,
+        Rule::P2,
+        Rule::P3,
+        Rule::P4,
+        Rule::P5,
+        Rule::B1,
+        Rule::B2,
+        Rule::B3,
+        Rule::B4,
+        Rule::A1,
+        Rule::A2,
+        Rule::A3,
+        Rule::H1,
+        Rule::H2,
+        Rule::H3,
+        Rule::L1,
+        Rule::D1,
+        Rule::D2,
+        Rule::D3,
+        Rule::D4,
+        Rule::C1,
+        Rule::C2,
+        Rule::C3,
+        Rule::C4,
+        Rule::C5,
+    ];
+
     /// One line of what the rule says, for help, plan previews and reports.
     pub fn summary(self) -> &'static str {
         match self {
@@ -80,5 +114,18 @@ impl Rule {
 impl std::fmt::Display for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rule;
+
+    #[test]
+    fn all_lists_every_rule_once_in_declaration_order() {
+        assert_eq!(Rule::ALL.len(), Rule::C5 as usize + 1);
+        for (i, r) in Rule::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i, "{r} out of place");
+        }
     }
 }

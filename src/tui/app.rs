@@ -1592,7 +1592,7 @@ impl App {
             "  skipped writing verified mismatch failed unchanged reregister",
         ));
         section(&mut lines, "Migration rules");
-        for r in ALL_RULES {
+        for r in Rule::ALL {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<4}", r.to_string()), t.key()),
                 Span::raw(r.summary()),
@@ -1669,36 +1669,3 @@ fn join_keys(keys: &[Key]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
-
-const ALL_RULES: [Rule; 30] = [
-    Rule::T1,
-    Rule::M1,
-    Rule::M2,
-    Rule::M3,
-    Rule::M4,
-    Rule::P1,
-    Rule::P2,
-    Rule::P3,
-    Rule::P4,
-    Rule::P5,
-    Rule::B1,
-    Rule::B2,
-    Rule::B3,
-    Rule::B4,
-    Rule::A1,
-    Rule::A2,
-    Rule::A3,
-    Rule::H1,
-    Rule::H2,
-    Rule::H3,
-    Rule::L1,
-    Rule::D1,
-    Rule::D2,
-    Rule::D3,
-    Rule::D4,
-    Rule::C1,
-    Rule::C2,
-    Rule::C3,
-    Rule::C4,
-    Rule::C5,
-];

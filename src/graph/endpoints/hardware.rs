@@ -177,17 +177,16 @@ impl GraphClient {
             user_tokens_path(user),
             encode_segment(method_id)
         );
-        let body = sensitive(&ActivateBody {
-            device: None,
-            serial_number: None,
-            verification_code,
-            display_name,
-        })
-        .map_err(|_| encode_err("POST", &path))?;
-        let req = Request::new(Method::POST, ApiVersion::Beta, path)
-            .access(METHODS_WRITE)
-            .body(body);
-        self.send_no_content(req).await.map(|_| ())
+        self.post_activation(
+            path,
+            &ActivateBody {
+                device: None,
+                serial_number: None,
+                verification_code,
+                display_name,
+            },
+        )
+        .await
     }
 
     /// Assign and activate in one call (204): the tool computes the current code from
@@ -200,17 +199,16 @@ impl GraphClient {
         display_name: Option<&str>,
     ) -> Result<(), GraphError> {
         let path = format!("{}/assignAndActivate", user_tokens_path(user));
-        let body = sensitive(&ActivateBody {
-            device: Some(IdRef { id: device_id }),
-            serial_number: None,
-            verification_code,
-            display_name,
-        })
-        .map_err(|_| encode_err("POST", &path))?;
-        let req = Request::new(Method::POST, ApiVersion::Beta, path)
-            .access(METHODS_WRITE)
-            .body(body);
-        self.send_no_content(req).await.map(|_| ())
+        self.post_activation(
+            path,
+            &ActivateBody {
+                device: Some(IdRef { id: device_id }),
+                serial_number: None,
+                verification_code,
+                display_name,
+            },
+        )
+        .await
     }
 
     /// Assign and activate by serial number (204).
@@ -222,13 +220,26 @@ impl GraphClient {
         display_name: Option<&str>,
     ) -> Result<(), GraphError> {
         let path = format!("{}/assignAndActivateBySerialNumber", user_tokens_path(user));
-        let body = sensitive(&ActivateBody {
-            device: None,
-            serial_number: Some(serial),
-            verification_code,
-            display_name,
-        })
-        .map_err(|_| encode_err("POST", &path))?;
+        self.post_activation(
+            path,
+            &ActivateBody {
+                device: None,
+                serial_number: Some(serial),
+                verification_code,
+                display_name,
+            },
+        )
+        .await
+    }
+
+    /// POST an activation body (it holds a current code, so it is serialised into a
+    /// zeroised buffer); Graph answers 204.
+    async fn post_activation(
+        &self,
+        path: String,
+        body: &ActivateBody<'_>,
+    ) -> Result<(), GraphError> {
+        let body = sensitive(body).map_err(|_| encode_err("POST", &path))?;
         let req = Request::new(Method::POST, ApiVersion::Beta, path)
             .access(METHODS_WRITE)
             .body(body);
