@@ -284,30 +284,15 @@ impl GraphClient {
                         error.client_request_id = Some(client_request_id.clone());
                         error.attempts = state.attempts;
                         let next = match status {
-                            429 => {
-                                state.throttled += 1;
-                                self.count_throttled(1);
-                                let wait = retry_after
-                                    .unwrap_or_else(|| policy.backoff(state.throttled.max(2)));
-                                self.inner
-                                    .limiter
-                                    .on_throttled(ThrottleScope::Unknown, wait);
-                                if state.throttled < policy.max_throttled_attempts {
-                                    Next::Retry(None)
-                                } else {
-                                    Next::Done(Err(error))
-                                }
-                            }
+                            429 => self.throttled(
+                                ThrottleScope::Unknown,
+                                retry_after,
+                                state,
+                                &policy,
+                                error,
+                            ),
                             503 if retry_after.is_some() => {
-                                state.transient += 1;
-                                if let Some(wait) = retry_after {
-                                    self.inner.limiter.pause(wait);
-                                }
-                                if state.transient < policy.max_attempts {
-                                    Next::Retry(None)
-                                } else {
-                                    Next::Done(Err(error))
-                                }
+                                self.unavailable(retry_after, state, &policy, error)
                             }
                             // 2xx/424 without readable answers, or a server error: the
                             // items may or may not have run.
@@ -431,32 +416,13 @@ impl GraphClient {
         );
         match status {
             429 => {
-                state.throttled += 1;
-                self.count_throttled(1);
-                let wait = retry_after.unwrap_or_else(|| policy.backoff(state.throttled.max(2)));
                 let scope = ThrottleScope::from_headers(
                     header("x-ms-throttle-information").as_deref(),
                     header("x-ms-throttle-scope").as_deref(),
                 );
-                // Every throttled item pauses the limiter; the longest Retry-After wins.
-                self.inner.limiter.on_throttled(scope, wait);
-                if state.throttled < policy.max_throttled_attempts {
-                    Next::Retry(None)
-                } else {
-                    Next::Done(Err(error))
-                }
+                self.throttled(scope, retry_after, state, policy, error)
             }
-            503 if retry_after.is_some() => {
-                state.transient += 1;
-                if let Some(wait) = retry_after {
-                    self.inner.limiter.pause(wait);
-                }
-                if state.transient < policy.max_attempts {
-                    Next::Retry(None)
-                } else {
-                    Next::Done(Err(error))
-                }
-            }
+            503 if retry_after.is_some() => self.unavailable(retry_after, state, policy, error),
             // A dependency failed (this client sends no `dependsOn`, so it is transient).
             424 => {
                 state.transient += 1;
@@ -468,6 +434,46 @@ impl GraphClient {
             }
             408 | 500 | 502 | 503 | 504 | 509 => unknown_outcome(item, state, error, policy),
             _ => Next::Done(Err(error)),
+        }
+    }
+
+    /// A 429 (the whole batch or one item): pause the limiter (every throttled item
+    /// does; the longest Retry-After wins) and send again, up to the policy's limit.
+    fn throttled(
+        &self,
+        scope: ThrottleScope,
+        retry_after: Option<Duration>,
+        state: &mut ItemState,
+        policy: &super::retry::RetryPolicy,
+        error: GraphError,
+    ) -> Next {
+        state.throttled += 1;
+        self.count_throttled(1);
+        let wait = retry_after.unwrap_or_else(|| policy.backoff(state.throttled.max(2)));
+        self.inner.limiter.on_throttled(scope, wait);
+        if state.throttled < policy.max_throttled_attempts {
+            Next::Retry(None)
+        } else {
+            Next::Done(Err(error))
+        }
+    }
+
+    /// A 503 with Retry-After: the service asked for a pause, not a backoff.
+    fn unavailable(
+        &self,
+        retry_after: Option<Duration>,
+        state: &mut ItemState,
+        policy: &super::retry::RetryPolicy,
+        error: GraphError,
+    ) -> Next {
+        state.transient += 1;
+        if let Some(wait) = retry_after {
+            self.inner.limiter.pause(wait);
+        }
+        if state.transient < policy.max_attempts {
+            Next::Retry(None)
+        } else {
+            Next::Done(Err(error))
         }
     }
 }
