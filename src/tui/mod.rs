@@ -55,18 +55,20 @@ pub fn options(config: &Config, keymap: Keymap, log_path: Option<PathBuf>) -> Ap
     o
 }
 
-/// Run the TUI on this process's terminal until the admin quits. Logging must already
-/// go to a file (never the screen).
-pub async fn run(
-    config: &Config,
-    log_path: Option<PathBuf>,
-    engine: EngineLink,
-) -> Result<(), TuiError> {
-    let keymap = Keymap::load(
+/// Load the keymap the configuration names (a user's copy in the config dir overrides
+/// the embedded default). Done before the terminal is touched, so its problems print on
+/// a plain screen.
+pub fn keymap(config: &Config) -> Result<Keymap, KeymapError> {
+    Keymap::load(
         config.keymap.as_deref(),
         crate::config::config_dir().as_deref(),
-    )?;
-    let opts = options(config, keymap, log_path);
+    )
+}
+
+/// Run the TUI on this process's terminal until the admin quits. Logging must already
+/// go to a file (never the screen). The terminal is restored exactly once whatever
+/// happens (normal exit, error, panic) before this returns.
+pub async fn run(opts: AppOptions, engine: EngineLink) -> Result<(), TuiError> {
     let guard = terminal::init().map_err(|e| TuiError::Terminal(e.to_string()))?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .map_err(|e| TuiError::Terminal(e.to_string()))?;
