@@ -5,7 +5,11 @@
 //! throttling quotas, the sign-in is its admin token (the header says SIMULATED), and
 //! the TUI opens on a migration wave so members stream in at once. From there it is the
 //! real thing: plan, migrate, automatic sync, detail and activity log.
+//!
+//! [`config`] and [`DemoTenant::start`] are public so tests start exactly what the
+//! demo starts.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +19,7 @@ use super::headless::{self, Setup, SignIn};
 use super::interactive::require_terminal;
 use super::{CliError, Exit, GlobalArgs};
 use crate::cloud::Cloud;
-use crate::config::{AuthKind, GraphSettings};
+use crate::config::{AuthKind, Config, GraphSettings};
 use crate::datafile::sample::{Population, WriteOptions, write_snapshot};
 use crate::graph::auth::{Session, StaticToken};
 use crate::sim::{Quotas, Sim, SimConfig, group_names};
@@ -36,91 +40,154 @@ pub struct DemoArgs {
     pub latency_ms: u64,
 }
 
-pub fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<Exit, CliError> {
-    if args.users == 0 {
-        return Err(CliError::bad_input(
-            "--users 0: expected at least 1 person in the simulated organisation",
-        ));
+impl Default for DemoArgs {
+    fn default() -> Self {
+        DemoArgs {
+            users: 2000,
+            seed: 1,
+            latency_ms: 20,
+        }
     }
-    let mut config = global.config()?;
-    let keymap = crate::tui::keymap(&config).map_err(|e| CliError::bad_input(e.to_string()))?;
+}
+
+/// The demo's configuration: of `base` (the admin's config) only what the demo is about
+/// is kept (keymap, migration settings); the data, sign-in and Graph pacing are the
+/// demo's own, in `dir` (state in `state_dir` when given, else in `dir` too). The tenant
+/// is filled in by [`DemoTenant::start`].
+pub fn config(mut base: Config, dir: &Path, state_dir: Option<PathBuf>) -> Config {
+    base.data_files = vec![dir.join("PhoneFactor.pfdata")];
+    base.mapping = None;
+    base.tenant = None;
+    base.graph_url = None;
+    base.cloud = Cloud::Global;
+    base.auth = Some(AuthKind::Token);
+    base.client_id = None;
+    base.certificate = None;
+    base.production = false;
+    base.group = Some(GROUP.to_string());
+    base.graph = GraphSettings::default();
+    base.state_dir = state_dir.unwrap_or_else(|| dir.join("state"));
+    base
+}
+
+/// The running simulated tenant and the admin signed in to it.
+pub struct DemoTenant {
+    pub sim: Sim,
+    pub session: Session,
+    pub quotas: Quotas,
+}
+
+impl DemoTenant {
+    /// Write the snapshot to `config`'s data file while the tenant starts (the same
+    /// people), point `config` at the tenant and sign in with its admin token.
+    pub async fn start(args: &DemoArgs, config: &mut Config) -> Result<DemoTenant, CliError> {
+        if args.users == 0 {
+            return Err(CliError::bad_input(
+                "--users 0: expected at least 1 person in the simulated organisation",
+            ));
+        }
+        let snapshot = config
+            .data_files
+            .first()
+            .cloned()
+            .ok_or_else(|| CliError::failure("the demo has no data file path"))?;
+        let quotas = Quotas::graph_default();
+        let cfg = SimConfig {
+            seed: args.seed,
+            users: args.users,
+            latency: Duration::from_millis(args.latency_ms),
+            quotas: Some(quotas),
+            ..SimConfig::default()
+        };
+        let started = std::time::Instant::now();
+        let (seed, users) = (args.seed, args.users);
+        let path = snapshot.clone();
+        let writing = tokio::task::spawn_blocking(move || {
+            write_snapshot(
+                &Population::new(seed, users),
+                &path,
+                &WriteOptions::default(),
+            )
+        });
+        let sim = Sim::start(cfg)
+            .await
+            .map_err(|e| CliError::failure(format!("cannot start the simulated tenant: {e}")))?;
+        writing
+            .await
+            .map_err(|e| CliError::failure(format!("writing the demo data stopped: {e}")))?
+            .map_err(|e| CliError::failure(format!("cannot write the demo data: {e}")))?;
+        tracing::info!(
+            "demo: simulated tenant at {} and {users} people written to {} in {} ms",
+            sim.url(),
+            snapshot.display(),
+            started.elapsed().as_millis()
+        );
+        config.graph_url = Some(sim.url().to_string());
+        config.tenant = Some(sim.tenant_id().to_string());
+        let token = StaticToken::new(sim.token()).map_err(headless::auth_error)?;
+        let session = Session::from_source(Arc::new(token), AuthKind::Token, Cloud::Global, true)
+            .await
+            .map_err(headless::auth_error)?;
+        Ok(DemoTenant {
+            sim,
+            session,
+            quotas,
+        })
+    }
+
+    /// What help says about this session.
+    pub fn about(&self, args: &DemoArgs) -> Vec<String> {
+        let q = &self.quotas;
+        vec![
+            format!(
+                "SIMULATED tenant in this process at {}: no real tenant is touched.",
+                self.sim.url()
+            ),
+            format!(
+                "Its throttling is Graph's: {} writes per {} s, {} resource units per {} s; \
+                 {} ms added to every response.",
+                q.writes_per_window,
+                q.write_window.as_secs(),
+                q.resource_units,
+                q.ru_window.as_secs(),
+                args.latency_ms
+            ),
+            format!(
+                "MFA Server data: {} generated people (seed {}), the same people as the tenant.",
+                args.users, args.seed
+            ),
+        ]
+    }
+}
+
+pub fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<Exit, CliError> {
+    let base = global.config()?;
+    let keymap = crate::tui::keymap(&base).map_err(|e| CliError::bad_input(e.to_string()))?;
     require_terminal()?;
     let dir = tempfile::Builder::new()
         .prefix("mfa-cutover-demo-")
         .tempdir()
         .map_err(|e| CliError::failure(format!("cannot create a temp dir for the demo: {e}")))?;
-    let snapshot = dir.path().join("PhoneFactor.pfdata");
     let kept_state = global.state_dir.clone();
-    // Only what the demo is about is taken from the config (keymap, migration settings);
-    // the tenant, data, sign-in and Graph pacing are the demo's own.
-    config.data_files = vec![snapshot.clone()];
-    config.mapping = None;
-    config.cloud = Cloud::Global;
-    config.auth = Some(AuthKind::Token);
-    config.client_id = None;
-    config.certificate = None;
-    config.production = false;
-    config.group = Some(GROUP.to_string());
-    config.graph = GraphSettings::default();
-    config.state_dir = kept_state
-        .clone()
-        .unwrap_or_else(|| dir.path().join("state"));
+    let config = config(base, dir.path(), kept_state.clone());
     let settings = config.migration.clone();
     let mut setup = Setup::with(config, settings, global.verbose, false)?;
-    let quotas = Quotas::graph_default();
-    let sim_config = SimConfig {
-        seed: args.seed,
-        users: args.users,
-        latency: Duration::from_millis(args.latency_ms),
-        quotas: Some(quotas),
-        ..SimConfig::default()
-    };
-    let started = std::time::Instant::now();
-    let sim = setup
+    let tenant = setup
         .runtime
-        .block_on(prepare(sim_config, snapshot.clone()))?;
-    tracing::info!(
-        "demo: simulated tenant at {} and {} people written to {} in {} ms",
-        sim.url(),
-        args.users,
-        snapshot.display(),
-        started.elapsed().as_millis()
-    );
-    setup.config.graph_url = Some(sim.url().to_string());
-    setup.config.tenant = Some(sim.tenant_id().to_string());
+        .block_on(DemoTenant::start(args, &mut setup.config))?;
     let mut opts = crate::tui::options(&setup.config, keymap, Some(setup.log_file()));
-    opts.about = vec![
-        format!(
-            "SIMULATED tenant in this process at {}: no real tenant is touched.",
-            sim.url()
-        ),
-        format!(
-            "Its throttling is Graph's: {} writes per {} s, {} resource units per {} s; {} ms \
-             added to every response.",
-            quotas.writes_per_window,
-            quotas.write_window.as_secs(),
-            quotas.resource_units,
-            quotas.ru_window.as_secs(),
-            args.latency_ms
-        ),
-        format!(
-            "MFA Server data: {} generated people (seed {}), the same people as the tenant.",
-            args.users, args.seed
-        ),
-    ];
+    opts.about = tenant.about(args);
     let result = setup.runtime.block_on(async {
-        let session = Session::from_source(
-            Arc::new(StaticToken::new(sim.token()).map_err(headless::auth_error)?),
-            AuthKind::Token,
-            Cloud::Global,
-            true,
-        )
-        .await
-        .map_err(headless::auth_error)?;
-        let started = headless::start_with(&setup, SignIn::Ready(session), true).await?;
-        let r = crate::tui::run(opts, started.link)
-            .await
-            .map_err(|e| CliError::failure(e.to_string()));
+        let DemoTenant { sim, session, .. } = tenant;
+        let r = async {
+            let started =
+                headless::start_with(&setup.config, &setup.settings, SignIn::Ready(session), true)
+                    .await?;
+            crate::tui::run(opts, started.link)
+                .await
+                .map_err(|e| CliError::failure(e.to_string()))
+        }
+        .await;
         sim.shutdown().await;
         r
     });
@@ -140,25 +207,4 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<Exit, CliError> {
         ),
     }
     Ok(Exit::Success)
-}
-
-/// Start the tenant and write the snapshot at the same time (one is async, the other a
-/// blocking SQLite write).
-async fn prepare(cfg: SimConfig, snapshot: std::path::PathBuf) -> Result<Sim, CliError> {
-    let (seed, users) = (cfg.seed, cfg.users);
-    let writing = tokio::task::spawn_blocking(move || {
-        write_snapshot(
-            &Population::new(seed, users),
-            &snapshot,
-            &WriteOptions::default(),
-        )
-    });
-    let sim = Sim::start(cfg)
-        .await
-        .map_err(|e| CliError::failure(format!("cannot start the simulated tenant: {e}")))?;
-    writing
-        .await
-        .map_err(|e| CliError::failure(format!("writing the demo data stopped: {e}")))?
-        .map_err(|e| CliError::failure(format!("cannot write the demo data: {e}")))?;
-    Ok(sim)
 }

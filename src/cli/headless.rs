@@ -241,7 +241,8 @@ pub enum SignIn {
 /// and start the engine.
 pub async fn start(setup: &Setup) -> Result<Started, CliError> {
     start_with(
-        setup,
+        &setup.config,
+        &setup.settings,
         SignIn::AsConfigured {
             default: AuthKind::DeviceCode,
             prompt: stderr_prompt(),
@@ -255,17 +256,17 @@ pub async fn start(setup: &Setup) -> Result<Started, CliError> {
 /// start-up of every front end. `name_tenant`: look up the tenant's primary domain for
 /// the TUI's header (one Graph call; a failure only leaves the id shown).
 pub async fn start_with(
-    setup: &Setup,
+    config: &Config,
+    settings: &MigrationSettings,
     how: SignIn,
     name_tenant: bool,
 ) -> Result<Started, CliError> {
-    let config = setup.config.clone();
-    let data = tokio::task::spawn_blocking(move || load_data(&config))
+    let owned = config.clone();
+    let data = tokio::task::spawn_blocking(move || load_data(&owned))
         .await
         .map_err(|e| CliError::failure(format!("reading the data file stopped: {e}")))?
         .map_err(CliError::bad_input)?;
     let data = Arc::new(data);
-    let config = &setup.config;
     let session = match how {
         SignIn::AsConfigured { default, prompt } => {
             let mut opts = SignInOptions::from_config(config, default).map_err(auth_error)?;
@@ -300,7 +301,7 @@ pub async fn start_with(
         identity: identity.clone(),
         store,
         config: EngineConfig {
-            settings: setup.settings.clone(),
+            settings: settings.clone(),
             concurrency: config.graph.concurrency,
             group: config.group.clone(),
             sync_interval: None,

@@ -22,7 +22,8 @@ pub fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
         // Device code is the TUI's default: its prompt goes to the plain terminal and
         // the screen is taken only once the admin has signed in.
         let started = headless::start_with(
-            &setup,
+            &setup.config,
+            &setup.settings,
             SignIn::AsConfigured {
                 default: AuthKind::DeviceCode,
                 prompt: headless::stderr_prompt(),
