@@ -76,8 +76,18 @@ impl std::io::Write for DailyFile {
 /// Keeps the background log writer alive; logs are flushed when it drops.
 pub struct LogGuard {
     _file: WorkerGuard,
+    /// The folder of the daily files.
     pub path: PathBuf,
 }
+
+impl LogGuard {
+    /// Today's log file (the one being written now).
+    pub fn file(&self) -> PathBuf {
+        DailyFile::new(&self.path, PREFIX).path(chrono::Utc::now().date_naive())
+    }
+}
+
+const PREFIX: &str = "mfa-cutover";
 
 /// Log to `<state_dir>/logs/mfa-cutover.log` (daily files), and to stderr when
 /// `verbose > 0` and `stderr_allowed` (false in the TUI). `MFA_CUTOVER_LOG` overrides the
@@ -85,7 +95,7 @@ pub struct LogGuard {
 pub fn init(state_dir: &Path, verbose: u8, stderr_allowed: bool) -> std::io::Result<LogGuard> {
     let dir = state_dir.join("logs");
     crate::config::ensure_private_dir(&dir)?;
-    let appender = DailyFile::new(&dir, "mfa-cutover");
+    let appender = DailyFile::new(&dir, PREFIX);
     let (file, guard) = tracing_appender::non_blocking(appender);
     let level = match verbose {
         0 => "info",

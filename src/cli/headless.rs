@@ -21,8 +21,9 @@ use crate::engine::{
     GroupInfo, MigrationCommand, MigrationEvent, Progress, Reconciliation, Scope, Store,
     SystemClock, UserStatus,
 };
-use crate::graph::auth::{AuthError, DeviceCodePrompt, PromptFn, SignInOptions, sign_in};
-use crate::graph::{ClientOptions, GraphClient, Identity, Limits};
+use crate::graph::auth::{AuthError, DeviceCodePrompt, PromptFn, Session, SignInOptions, sign_in};
+use crate::graph::model::Domain;
+use crate::graph::{ClientOptions, GraphClient, GraphRoot, Identity, Limits};
 use crate::migrate::{
     BlastRadius, DefaultMethodMode, MatchAttribute, MigrationSettings, MobileAppHandling, Note,
     Plan, Rule, Skip, UserSkip, describe_user_skip,
@@ -128,25 +129,35 @@ impl TargetArgs {
     }
 }
 
-/// The async runtime, the configuration and the log of one headless command.
+/// The async runtime, the configuration and the log of one command: what every command
+/// that starts the engine (headless, the TUI, the demo) sets up first.
 pub struct Setup {
     pub runtime: tokio::runtime::Runtime,
     pub config: Config,
     pub settings: MigrationSettings,
-    _log: crate::logging::LogGuard,
+    log: crate::logging::LogGuard,
 }
 
 impl Setup {
+    /// A headless command: the settings flags applied, a data file required, logs to the
+    /// file (and stderr with `-v`).
     pub fn new(global: &GlobalArgs, settings: &SettingsArgs) -> Result<Setup, CliError> {
         let config = global.config()?;
         let mut s = config.migration.clone();
         settings.apply(&mut s)?;
-        if config.data_files.is_empty() {
-            return Err(CliError::bad_input(
-                "no MFA Server data: pass --data-file PATH (or `data_file` in the config file)",
-            ));
-        }
-        let log = crate::logging::init(&config.state_dir, global.verbose, true).map_err(|e| {
+        require_data(&config)?;
+        Setup::with(config, s, global.verbose, true)
+    }
+
+    /// From a resolved configuration. `stderr_logs`: false in the TUI, whose screen a log
+    /// line would break.
+    pub fn with(
+        config: Config,
+        settings: MigrationSettings,
+        verbose: u8,
+        stderr_logs: bool,
+    ) -> Result<Setup, CliError> {
+        let log = crate::logging::init(&config.state_dir, verbose, stderr_logs).map_err(|e| {
             CliError::bad_input(format!(
                 "cannot open the log directory under {}: {e}",
                 config.state_dir.display()
@@ -159,14 +170,34 @@ impl Setup {
         Ok(Setup {
             runtime,
             config,
-            settings: s,
-            _log: log,
+            settings,
+            log,
         })
+    }
+
+    /// The folder the log files are written to.
+    pub fn log_dir(&self) -> &Path {
+        &self.log.path
+    }
+
+    /// Today's log file.
+    pub fn log_file(&self) -> std::path::PathBuf {
+        self.log.file()
     }
 }
 
+/// Every command that reads MFA Server data needs a data file configured.
+pub fn require_data(config: &Config) -> Result<(), CliError> {
+    if config.data_files.is_empty() {
+        return Err(CliError::bad_input(
+            "no MFA Server data: pass --data-file PATH (or `data_file` in the config file)",
+        ));
+    }
+    Ok(())
+}
+
 /// A sign-in problem the admin can fix in the configuration is bad input (exit 2).
-pub(super) fn auth_error(e: AuthError) -> CliError {
+pub fn auth_error(e: AuthError) -> CliError {
     match e {
         AuthError::Config(_) | AuthError::Certificate(_) => CliError::bad_input(e.to_string()),
         other => CliError::failure(other.to_string()),
@@ -174,7 +205,7 @@ pub(super) fn auth_error(e: AuthError) -> CliError {
 }
 
 /// The device code goes to stderr: stdout stays clean for `--json`.
-pub(super) fn stderr_prompt() -> PromptFn {
+pub fn stderr_prompt() -> PromptFn {
     Arc::new(|p: &DeviceCodePrompt| {
         let _ = writeln!(
             std::io::stderr(),
@@ -198,34 +229,80 @@ pub struct Started {
     pub data: Arc<DataSet>,
 }
 
-/// Read the data, sign in, open the store and start the engine.
+/// How [`start_with`] gets its session.
+pub enum SignIn {
+    /// Sign in per `--auth` (or `default` when none is configured); a device code is
+    /// shown through `prompt`.
+    AsConfigured { default: AuthKind, prompt: PromptFn },
+    /// Already signed in (the demo signs in with the simulated tenant's token).
+    Ready(Session),
+}
+
+/// Read the data, sign in (device code by default, its prompt on stderr), open the store
+/// and start the engine.
 pub async fn start(setup: &Setup) -> Result<Started, CliError> {
-    let config = setup.config.clone();
-    let data = tokio::task::spawn_blocking(move || load_data(&config))
+    start_with(
+        &setup.config,
+        &setup.settings,
+        SignIn::AsConfigured {
+            default: AuthKind::DeviceCode,
+            prompt: stderr_prompt(),
+        },
+        false,
+    )
+    .await
+}
+
+/// Read the data, sign in as `how` says, open the store and start the engine: the one
+/// start-up of every front end. `name_tenant`: look up the tenant's primary domain for
+/// the TUI's header (one Graph call; a failure only leaves the id shown).
+pub async fn start_with(
+    config: &Config,
+    settings: &MigrationSettings,
+    how: SignIn,
+    name_tenant: bool,
+) -> Result<Started, CliError> {
+    let owned = config.clone();
+    let data = tokio::task::spawn_blocking(move || load_data(&owned))
         .await
         .map_err(|e| CliError::failure(format!("reading the data file stopped: {e}")))?
         .map_err(CliError::bad_input)?;
     let data = Arc::new(data);
-    let config = &setup.config;
-    let mut opts = SignInOptions::from_config(config, AuthKind::DeviceCode).map_err(auth_error)?;
-    opts.prompt = Some(stderr_prompt());
-    let root = opts.graph_root.clone();
-    let session = sign_in(opts).await.map_err(auth_error)?;
+    let session = match how {
+        SignIn::AsConfigured { default, prompt } => {
+            let mut opts = SignInOptions::from_config(config, default).map_err(auth_error)?;
+            opts.prompt = Some(prompt);
+            sign_in(opts).await.map_err(auth_error)?
+        }
+        SignIn::Ready(session) => session,
+    };
+    let root = GraphRoot::resolve(config.cloud, config.graph_url.as_deref())
+        .map_err(|e| CliError::bad_input(e.to_string()))?;
     let (observer, calls) = EngineDeps::observer();
     let mut options = ClientOptions::new(root, Limits::from_settings(&config.graph));
     options.observer = Some(observer);
     let client = GraphClient::new(session.tokens.clone(), options)
         .map_err(|e| CliError::failure(e.to_string()))?;
+    let mut identity = session.identity.clone();
+    if name_tenant && identity.tenant_name.is_none() {
+        match tokio::time::timeout(Duration::from_secs(15), client.list_domains()).await {
+            Ok(Ok(domains)) => identity.tenant_name = primary_domain(&domains),
+            Ok(Err(e)) => tracing::warn!("reading the tenant's domains for its name: {e}"),
+            Err(_) => {
+                tracing::warn!("reading the tenant's domains for its name: no answer in 15 s")
+            }
+        }
+    }
     let store = Store::open(&config.state_dir).map_err(|e| CliError::failure(e.to_string()))?;
     let reload_config = config.clone();
     let link = Engine::start(EngineDeps {
         data: data.clone(),
         client,
         calls: Some(calls),
-        identity: session.identity.clone(),
+        identity: identity.clone(),
         store,
         config: EngineConfig {
-            settings: setup.settings.clone(),
+            settings: settings.clone(),
             concurrency: config.graph.concurrency,
             group: config.group.clone(),
             sync_interval: None,
@@ -236,9 +313,18 @@ pub async fn start(setup: &Setup) -> Result<Started, CliError> {
     });
     Ok(Started {
         link,
-        identity: session.identity,
+        identity,
         data,
     })
+}
+
+/// The name a tenant goes by: its default domain, else its first verified one.
+pub fn primary_domain(domains: &[Domain]) -> Option<String> {
+    domains
+        .iter()
+        .find(|d| d.is_default == Some(true))
+        .or_else(|| domains.iter().find(|d| d.is_verified == Some(true)))
+        .map(|d| d.id.clone())
 }
 
 // --------------------------------------------------------------------- the driver

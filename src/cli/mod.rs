@@ -3,7 +3,9 @@
 //! Each subcommand lives in a module of its own with a `run` function; this module only
 //! parses, sets up logging, dispatches and turns errors into exit codes.
 
+pub mod demo;
 pub mod headless;
+pub mod interactive;
 pub mod migrate;
 pub mod plan;
 pub mod sim;
@@ -173,6 +175,9 @@ impl GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The TUI against a simulated tenant started in this process, with generated
+    /// sample data: nothing to set up, nothing real touched.
+    Demo(demo::DemoArgs),
     /// Write a reference-layout data file with realistic, deterministic data.
     SampleData(SampleDataArgs),
     /// Summarise the data file: inputs, users, methods, dependencies, row problems.
@@ -244,8 +249,7 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Plan(args)) => plan::run(&cli.global, args),
         Some(Command::Migrate(args)) => migrate::run(&cli.global, args),
         Some(Command::Sync(args)) => sync::run(&cli.global, args),
-        None => Err(CliError::bad_input(
-            "this command is not built yet in this revision",
-        )),
+        Some(Command::Demo(args)) => demo::run(&cli.global, args),
+        None => interactive::run(&cli.global),
     }
 }

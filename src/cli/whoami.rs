@@ -233,11 +233,7 @@ pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> Result<Exit, CliError> {
         let mut identity = session.identity.clone();
         let graph = match client.list_domains().await {
             Ok(domains) => {
-                identity.tenant_name = domains
-                    .iter()
-                    .find(|d| d.is_default == Some(true))
-                    .or_else(|| domains.iter().find(|d| d.is_verified == Some(true)))
-                    .map(|d| d.id.clone());
+                identity.tenant_name = super::headless::primary_domain(&domains);
                 GraphCheck {
                     root: root.to_string(),
                     reachable: true,

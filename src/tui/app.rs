@@ -63,6 +63,8 @@ pub struct AppOptions {
     pub config_file: Option<PathBuf>,
     /// Runs over this many users ask for the count to be typed (tier 2).
     pub large_run: usize,
+    /// Lines about this session that help shows (the demo: what is simulated).
+    pub about: Vec<String>,
 }
 
 impl AppOptions {
@@ -79,6 +81,7 @@ impl AppOptions {
             export_dir: PathBuf::from("."),
             config_file: None,
             large_run: 500,
+            about: Vec::new(),
         }
     }
 }
@@ -1597,6 +1600,12 @@ impl App {
                 Span::styled(format!("  {:<4}", r.to_string()), t.key()),
                 Span::raw(r.summary()),
             ]));
+        }
+        if !self.opts.about.is_empty() {
+            section(&mut lines, "This session");
+            for l in &self.opts.about {
+                lines.push(Line::raw(format!("  {l}")));
+            }
         }
         section(&mut lines, "Files");
         lines.push(Line::raw(format!(

@@ -55,18 +55,20 @@ pub fn options(config: &Config, keymap: Keymap, log_path: Option<PathBuf>) -> Ap
     o
 }
 
-/// Run the TUI on this process's terminal until the admin quits. Logging must already
-/// go to a file (never the screen).
-pub async fn run(
-    config: &Config,
-    log_path: Option<PathBuf>,
-    engine: EngineLink,
-) -> Result<(), TuiError> {
-    let keymap = Keymap::load(
+/// Load the keymap the configuration names (a user's copy in the config dir overrides
+/// the embedded default). Done before the terminal is touched, so its problems print on
+/// a plain screen.
+pub fn keymap(config: &Config) -> Result<Keymap, KeymapError> {
+    Keymap::load(
         config.keymap.as_deref(),
         crate::config::config_dir().as_deref(),
-    )?;
-    let opts = options(config, keymap, log_path);
+    )
+}
+
+/// Run the TUI on this process's terminal until the admin quits. Logging must already
+/// go to a file (never the screen). The terminal is restored exactly once whatever
+/// happens (normal exit, error, panic) before this returns.
+pub async fn run(opts: AppOptions, engine: EngineLink) -> Result<(), TuiError> {
     let guard = terminal::init().map_err(|e| TuiError::Terminal(e.to_string()))?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .map_err(|e| TuiError::Terminal(e.to_string()))?;
@@ -80,7 +82,8 @@ pub async fn run(
             }
             futures::future::ready(r.is_ok())
         })
-        .filter_map(|r| futures::future::ready(r.ok()));
+        .filter_map(|r| futures::future::ready(r.ok()))
+        .take_until(hang_up());
     let app = App::new(
         opts,
         ratatui::layout::Rect::new(0, 0, size.width, size.height),
@@ -88,4 +91,25 @@ pub async fn run(
     let result = app.run(&mut term, input, engine).await;
     drop(guard);
     result.map(|_| ())
+}
+
+/// Resolves on SIGHUP (the SSH session or terminal closed) or SIGTERM: the input then
+/// ends, so the engine finishes its writes in flight and stops, the terminal is
+/// restored and the caller cleans up, instead of the process dying mid-write.
+async fn hang_up() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut hup), Ok(mut term)) = (
+            signal(SignalKind::hangup()),
+            signal(SignalKind::terminate()),
+        ) {
+            tokio::select! {
+                _ = hup.recv() => tracing::warn!("the terminal hung up: stopping"),
+                _ = term.recv() => tracing::warn!("asked to stop (SIGTERM): stopping"),
+            }
+            return;
+        }
+    }
+    futures::future::pending::<()>().await;
 }

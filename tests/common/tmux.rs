@@ -115,6 +115,35 @@ impl Tmux {
         }
     }
 
+    /// Wait until `ok` holds for the screen; on timeout, the error names `what` and holds
+    /// the screen.
+    pub fn wait_until(
+        &self,
+        what: &str,
+        deadline: Duration,
+        ok: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
+        let end = Instant::now() + deadline;
+        loop {
+            let screen = self.capture();
+            if ok(&screen) {
+                return Ok(screen);
+            }
+            if Instant::now() >= end {
+                return Err(format!(
+                    "{what}: not within {deadline:?}; screen:\n{screen}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A tmux format of the pane, e.g. `#{alternate_on}` or `#{cursor_flag}`.
+    pub fn display(&self, format: &str) -> String {
+        let out = self.tmux(&["display-message", "-p", "-t", &self.session, format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Whether the session's command is still running.
     pub fn alive(&self) -> bool {
         self.tmux(&["has-session", "-t", &self.session])
