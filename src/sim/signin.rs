@@ -169,18 +169,23 @@ fn granted_scopes(scope: &str) -> Result<(Vec<String>, bool), String> {
     Ok((out, offline))
 }
 
+/// What Entra answers for a tenant it does not know (AADSTS90002).
+fn unknown_tenant(tenant: &str) -> Response {
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        90002,
+        &format!("Tenant '{tenant}' not found."),
+    )
+}
+
 pub(crate) async fn device_code(
     State(st): State<std::sync::Arc<server::State>>,
     Path(tenant): Path<String>,
     body: Bytes,
 ) -> Response {
     if !known_tenant(&st, &tenant) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            90002,
-            &format!("Tenant '{tenant}' not found."),
-        );
+        return unknown_tenant(&tenant);
     }
     let f = form(&body);
     let Some(client_id) = f.get("client_id").filter(|c| !c.is_empty()) else {
@@ -251,12 +256,7 @@ pub(crate) async fn token(
     body: Bytes,
 ) -> Response {
     if !known_tenant(&st, &tenant) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            90002,
-            &format!("Tenant '{tenant}' not found."),
-        );
+        return unknown_tenant(&tenant);
     }
     let f = form(&body);
     let client_id = f.get("client_id").cloned().unwrap_or_default();
