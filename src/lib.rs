@@ -12,6 +12,7 @@ pub mod cloud;
 pub mod config;
 pub mod datafile;
 pub mod engine;
+pub mod finding;
 pub mod graph;
 pub mod logging;
 pub mod migrate;

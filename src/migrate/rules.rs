@@ -72,6 +72,42 @@ impl Rule {
         Rule::C5,
     ];
 
+    /// The id as migration-rules.md spells it.
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::T1 => "T1",
+            Rule::M1 => "M1",
+            Rule::M2 => "M2",
+            Rule::M3 => "M3",
+            Rule::M4 => "M4",
+            Rule::P1 => "P1",
+            Rule::P2 => "P2",
+            Rule::P3 => "P3",
+            Rule::P4 => "P4",
+            Rule::P5 => "P5",
+            Rule::B1 => "B1",
+            Rule::B2 => "B2",
+            Rule::B3 => "B3",
+            Rule::B4 => "B4",
+            Rule::A1 => "A1",
+            Rule::A2 => "A2",
+            Rule::A3 => "A3",
+            Rule::H1 => "H1",
+            Rule::H2 => "H2",
+            Rule::H3 => "H3",
+            Rule::L1 => "L1",
+            Rule::D1 => "D1",
+            Rule::D2 => "D2",
+            Rule::D3 => "D3",
+            Rule::D4 => "D4",
+            Rule::C1 => "C1",
+            Rule::C2 => "C2",
+            Rule::C3 => "C3",
+            Rule::C4 => "C4",
+            Rule::C5 => "C5",
+        }
+    }
+
     /// One line of what the rule says, for help, plan previews and reports.
     pub fn summary(self) -> &'static str {
         match self {
@@ -113,7 +149,7 @@ impl Rule {
 
 impl std::fmt::Display for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self, f)
+        f.write_str(self.id())
     }
 }
 
