@@ -10,14 +10,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mfa_cutover::cloud::Cloud;
-use mfa_cutover::config::AuthKind;
+use mfa_cutover::config::{AuthKind, Config, FileConfig, Overrides};
 use mfa_cutover::datafile::sample::{Population, WriteOptions, write_snapshot};
 use mfa_cutover::engine::{
-    Command, DirectoryCommand, DirectoryEvent, Engine, EngineConfig, EngineDeps, Event,
-    MigrationCommand, MigrationEvent, Progress, Scope, Store, SystemClock, UserStatus,
+    Access, Answer, Command, DirectoryCommand, EngineHandle, Event, MigrationCommand,
+    MigrationEvent, Progress, Scope, SignIn, StartOptions, UserStatus,
 };
+use mfa_cutover::graph::Limits;
 use mfa_cutover::graph::auth::{Session, StaticToken, TokenSource};
-use mfa_cutover::graph::{ClientOptions, GraphClient, GraphRoot, Limits};
 use mfa_cutover::migrate::{MatchAttribute, MigrationSettings};
 use mfa_cutover::sim::{Quotas, Sim, SimConfig};
 
@@ -44,9 +44,9 @@ fn memory() -> (f64, f64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
-async fn next(link: &mut mfa_cutover::engine::EngineLink) -> Res<Event> {
+async fn next(engine: &mut EngineHandle) -> Res<Event> {
     loop {
-        let ev = tokio::time::timeout(Duration::from_secs(900), link.events.recv())
+        let ev = tokio::time::timeout(Duration::from_secs(900), engine.next_event())
             .await?
             .ok_or("the engine stopped")?;
         if !matches!(ev, Event::Activity(_) | Event::Load(_)) {
@@ -70,7 +70,6 @@ fn main() -> Res<()> {
         let t0 = Instant::now();
         let population = Population::new(seed, users);
         write_snapshot(&population, &data_file, &WriteOptions::default())?;
-        let data = mfa_cutover::datafile::load(std::slice::from_ref(&data_file), None)?;
         let sim = Sim::start(SimConfig {
             users,
             seed,
@@ -90,8 +89,7 @@ fn main() -> Res<()> {
         );
 
         let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(sim.token())?);
-        let session =
-            Session::from_source(tokens.clone(), AuthKind::Token, Cloud::Global, true).await?;
+        let session = Session::from_source(tokens, AuthKind::Token, Cloud::Global, true).await?;
         let limits = Limits {
             writes_per_window: quotas.writes_per_window,
             write_window: quotas.write_window,
@@ -100,60 +98,65 @@ fn main() -> Res<()> {
             headroom: 0.98,
             concurrency: 16,
         };
-        let (observer, calls) = EngineDeps::observer();
-        let mut options = ClientOptions::new(GraphRoot::parse(sim.url())?, limits);
-        options.observer = Some(observer);
-        let client = GraphClient::new(tokens, options)?;
-        let (mem_before, _) = memory();
-        let mut link = Engine::start(EngineDeps {
-            data: Arc::new(data),
-            client: client.clone(),
-            calls: Some(calls),
-            identity: session.identity,
-            store: Store::open(&dir.path().join("state"))?,
-            config: EngineConfig {
-                settings: MigrationSettings {
-                    match_attribute: Some(MatchAttribute {
-                        mfa_server: "employeeID".into(),
-                        entra: "employeeId".into(),
-                    }),
-                    ..Default::default()
-                },
-                concurrency: 16,
+        let config = Config::resolve(
+            None,
+            FileConfig::default(),
+            &Overrides {
+                data_files: vec![data_file.clone()],
+                graph_url: Some(sim.url().to_string()),
+                state_dir: Some(dir.path().join("state")),
                 ..Default::default()
             },
-            clock: Arc::new(SystemClock),
-            reload: None,
-        });
+        )?;
+        let mut opts = StartOptions::new(
+            config,
+            SignIn::Ready(session),
+            Access::Write {
+                command: "bench".into(),
+            },
+        );
+        opts.settings = MigrationSettings {
+            match_attribute: Some(MatchAttribute {
+                mfa_server: "employeeID".into(),
+                entra: "employeeId".into(),
+            }),
+            ..Default::default()
+        };
+        opts.limits = Some(limits);
+        opts.reload = false;
+        let (mem_before, _) = memory();
+        let running = mfa_cutover::engine::start(opts).await?;
+        let mut engine = running.engine;
 
         // The group, then the migration.
-        let send = |c| link.commands.send(c);
-        send(Command::Directory(DirectoryCommand::FindGroup {
-            query: "MFA Migration".into(),
-        }))
-        .await?;
         let t_members = Instant::now();
-        let members = loop {
-            match next(&mut link).await? {
-                Event::Directory(DirectoryEvent::GroupFound(g)) => {
-                    link.commands
-                        .send(Command::Directory(DirectoryCommand::LoadMembers {
-                            group_id: g.id,
-                        }))
-                        .await?;
-                }
-                Event::Directory(DirectoryEvent::Members { loaded, done, .. }) if done => {
-                    break loaded;
-                }
-                Event::Error(e) => return Err(format!("{e:?}").into()),
-                _ => {}
-            }
+        let group = match engine
+            .call(
+                Command::Directory(DirectoryCommand::FindGroup {
+                    query: "MFA Migration".into(),
+                }),
+                |_| {},
+            )
+            .await?
+        {
+            Answer::Groups(mut g) if g.len() == 1 => g.remove(0),
+            other => return Err(format!("the group: {other:?}").into()),
+        };
+        let members = match engine
+            .call(
+                Command::Directory(DirectoryCommand::LoadMembers { group_id: group.id }),
+                |_| {},
+            )
+            .await?
+        {
+            Answer::Members { loaded, .. } => loaded,
+            other => return Err(format!("the members: {other:?}").into()),
         };
         let members_secs = t_members.elapsed().as_secs_f64();
-        let stats0 = client.stats();
         let sim0 = sim.stats();
         let t_run = Instant::now();
-        link.commands
+        engine
+            .client
             .send(Command::Migration(MigrationCommand::Migrate {
                 scope: Scope::Group,
                 include_unchanged: false,
@@ -162,7 +165,7 @@ fn main() -> Res<()> {
         let mut planned: std::collections::HashMap<String, usize> = Default::default();
         let mut failed = 0usize;
         let progress: Progress = loop {
-            match next(&mut link).await? {
+            match next(&mut engine).await? {
                 Event::Migration(MigrationEvent::UserStatus { user, status }) => match status {
                     // The first plan of a user counts: a re-plan after a read-back holds
                     // only what was still missing.
@@ -172,19 +175,18 @@ fn main() -> Res<()> {
                     UserStatus::Failed { .. } | UserStatus::Mismatch { .. } => failed += 1,
                     _ => {}
                 },
-                Event::Migration(MigrationEvent::Finished { progress, .. }) => break progress,
+                Event::Migration(MigrationEvent::Finished(end)) => break end.progress,
                 _ => {}
             }
         };
         let run_secs = t_run.elapsed().as_secs_f64();
         let planned_writes: usize = planned.values().sum();
-        let stats = client.stats();
         let simstats = sim.stats();
         let (hwm, rss) = memory();
-        let ops = stats.operations - stats0.operations;
+        let ops = progress.requests;
         let writes = progress.writes;
         let reads = ops.saturating_sub(writes);
-        let throttled = stats.throttled - stats0.throttled;
+        let throttled = progress.throttled;
         // Writes/s while writing: the tenant's own log, first write to last.
         let (first, last) = sim.inspect(|t| {
             let log = t.write_log();
@@ -221,7 +223,7 @@ fn main() -> Res<()> {
              (batches count once)",
             reads as f64 / progress.targeted.max(1) as f64,
             reads as f64 / planned_users.max(1) as f64,
-            stats.requests - stats0.requests
+            simstats.requests - sim0.requests
         );
         println!(
             "429: {throttled} of {ops} operations = {:.3} % (the tenant answered {} with 429)",
@@ -232,8 +234,8 @@ fn main() -> Res<()> {
             "memory: peak {hwm:.0} MiB (VmHWM; tenant and engine share the process), {rss:.0} \
              MiB resident at the end, {mem_before:.0} MiB peak before the engine started"
         );
-        link.commands.send(Command::Shutdown).await?;
-        while let Some(ev) = link.events.recv().await {
+        engine.client.send(Command::Shutdown).await?;
+        while let Some(ev) = engine.next_event().await {
             if matches!(ev, Event::Stopped) {
                 break;
             }

@@ -22,7 +22,9 @@ use ratatui::buffer::Cell;
 use ratatui::crossterm::event::Event as TermEvent;
 use ratatui::layout::{Position, Rect, Size};
 
-use mfa_cutover::engine::{Command, DirectoryEvent, EngineLink, Event, MigrationEvent, UserStatus};
+use mfa_cutover::engine::{
+    Command, DirectoryEvent, EngineHandle, Event, MigrationEvent, UserStatus,
+};
 use mfa_cutover::tui::keymap::Key;
 use mfa_cutover::tui::{App, Msg};
 
@@ -51,12 +53,12 @@ fn loaded_app(w: u16, h: u16) -> App {
     let mut app = App::new(harness::options(), Rect::new(0, 0, w, h));
     let now = tokio::time::Instant::now();
     let t = Instant::now();
-    app.update(Msg::Engine(Event::Session(fixture::identity(true))), now);
+    app.update(Msg::Engine(fixture::session(true)), now);
     app.update(Msg::Engine(Event::Data(fixture::dataset(USERS + 1))), now);
     app.update(
-        Msg::Engine(Event::Directory(DirectoryEvent::GroupFound(
-            fixture::group(),
-        ))),
+        Msg::Engine(Event::Directory(DirectoryEvent::Loading {
+            group: fixture::group(),
+        })),
         now,
     );
     let g = fixture::group().id;
@@ -113,7 +115,7 @@ fn loaded_app(w: u16, h: u16) -> App {
             now,
         );
     }
-    app.take_commands();
+    app.take_requests();
     app
 }
 
@@ -228,7 +230,7 @@ fn bench_latency() {
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
     rt.block_on(async {
-        let (link, end) = EngineLink::pair(64);
+        let (link, end) = EngineHandle::pair(64);
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<TermEvent>();
         let input = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) });
         let frames = Arc::new(Mutex::new(Vec::new()));
@@ -245,14 +247,16 @@ fn bench_latency() {
                 .unwrap_or_else(|e| panic!("{e}"));
         });
         end.events
-            .send(Event::Directory(DirectoryEvent::GroupFound(fixture::group())))
+            .send(Event::Directory(DirectoryEvent::Loading {
+                group: fixture::group(),
+            }))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         // Answer commands in the background (methods reads), record nothing.
-        let mut commands = end.commands;
+        let mut commands = end.requests;
         let drain = tokio::spawn(async move {
-            while let Some(c) = commands.recv().await {
-                if matches!(c, Command::Shutdown) {
+            while let Some(r) = commands.recv().await {
+                if matches!(r.command, Command::Shutdown) {
                     break;
                 }
             }

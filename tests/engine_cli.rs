@@ -57,13 +57,31 @@ async fn a_saved_plan_is_applied_exactly_or_refused_when_anything_changed() {
     // An affected user's Entra state changes: refused, nothing written.
     let saved: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&file).expect("the plan")).expect("JSON");
-    let upn = saved["users"][0]["plan"]["user"]["upn"]
-        .as_str()
-        .expect("a user")
+    // A user whose plan adds a mobile phone.
+    let upn = saved["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| {
+            u["plan"]["ops"].as_array().is_some_and(|ops| {
+                ops.iter()
+                    .any(|o| o["op"] == "add_phone" && o["slot"] == "mobile")
+            })
+        })
+        .and_then(|u| u["plan"]["user"]["upn"].as_str())
+        .expect("a user whose plan adds a mobile phone")
         .to_string();
+    // Someone registers a mobile phone for the user in Entra meanwhile: planning now
+    // gives other operations than the saved ones.
     fx.sim
-        .configure(|a| a.add_authenticator(&upn, "Pixel 9"))
-        .expect("an authenticator registered");
+        .configure(|a| {
+            a.set_phone(
+                &upn,
+                mfa_cutover::sim::PhoneType::Mobile,
+                Some("+1 2065550199"),
+            )
+        })
+        .expect("a phone set");
     let (_, stderr, code) = bin.run_full(&["migrate", "--plan", f, "--yes", "--json"], "m1.json");
     assert_eq!(code, 2, "{stderr}");
     assert!(

@@ -13,6 +13,7 @@ mod engine_support;
 use std::time::Duration;
 
 use engine_support::{Bin, Fixture, GROUP, assert_no_duplicates, wait_until};
+use mfa_cutover::engine::SystemClock;
 use mfa_cutover::engine::store::{OutcomeKind, Store};
 use mfa_cutover::sim::{FaultSpec, SimConfig, WriteOp};
 
@@ -106,7 +107,7 @@ async fn killed_at_six_points_and_resumed_nothing_is_lost_or_doubled() {
     kill(&mut child);
     fx.sim.set_faults(FaultSpec::default());
     killed += 1;
-    let open = Store::open(&fx.state_dir)
+    let open = Store::open_read_only(&fx.state_dir, std::sync::Arc::new(SystemClock))
         .and_then(|s| {
             let tenant = fx.sim.tenant_id().to_string();
             let o = s.open_intents(&tenant);
@@ -180,10 +181,11 @@ async fn killed_at_six_points_and_resumed_nothing_is_lost_or_doubled() {
         "{}",
         again["summary"]
     );
-    let store = Store::open(&fx.state_dir).expect("the store opens");
+    let store = Store::open_read_only(&fx.state_dir, std::sync::Arc::new(SystemClock))
+        .expect("the store opens");
     let tenant = fx.sim.tenant_id().to_string();
     assert!(store.open_intents(&tenant).expect("journal").is_empty());
-    let journal = store.journal(&tenant).expect("journal");
+    let journal = store.journal_all(&tenant).expect("journal");
     let kinds = |k: OutcomeKind| journal.iter().filter(|e| e.outcome == Some(k)).count();
     assert!(
         kinds(OutcomeKind::ReconciledDone) > 0,

@@ -4,7 +4,7 @@
 mod engine_support;
 
 use engine_support::{Fixture, GROUP};
-use mfa_cutover::engine::{Command, Event, MigrationCommand, MigrationEvent, UserStatus};
+use mfa_cutover::engine::{Answer, Command, Event, MigrationCommand, MigrationEvent, UserStatus};
 use mfa_cutover::migrate::MigrationSettings;
 use mfa_cutover::sim::SimConfig;
 
@@ -37,16 +37,15 @@ async fn migrates_a_group_then_finds_nothing_to_do() {
 
     // The "must re-register the app" list of the run (A3), as a private CSV.
     let csv = fx.dir.path().join("reregister.csv");
-    d.send(Command::Migration(MigrationCommand::ExportReregister {
-        path: csv.clone(),
-    }))
-    .await;
-    let rows = loop {
-        match d.next(30).await {
-            Event::Migration(MigrationEvent::Exported { users, .. }) => break users,
-            Event::Error(e) => panic!("{e:?}"),
-            _ => {}
-        }
+    let rows = match d
+        .call(
+            Command::Migration(MigrationCommand::ExportReregister { path: csv.clone() }),
+            30,
+        )
+        .await
+    {
+        Ok(Answer::Exported { users, .. }) => users,
+        other => panic!("{other:?}"),
     };
     assert!(rows > 0);
     let text = std::fs::read_to_string(&csv).expect("the CSV");
@@ -89,11 +88,9 @@ async fn a_run_without_a_loaded_group_loads_the_configured_one() {
         ..Default::default()
     })
     .await;
-    let config = mfa_cutover::engine::EngineConfig {
-        group: Some(GROUP.to_string()),
-        ..Default::default()
-    };
-    let mut d = fx.engine_config(config, fx.client_options()).await;
+    let mut o = fx.options(MigrationSettings::default()).await;
+    o.config.group = Some(GROUP.to_string());
+    let mut d = fx.start(o).await;
     d.ready().await;
     let report = d.run(false, false).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
@@ -112,9 +109,11 @@ async fn cancel_stops_queued_users_and_leaves_no_write_open() {
     })
     .await;
     // Slow writes (10/s), so the run is still going when it is cancelled.
-    let mut options = fx.client_options();
-    options.limits.writes_per_window = 1500;
-    let mut d = fx.engine_with(MigrationSettings::default(), options).await;
+    let mut o = fx.options(MigrationSettings::default()).await;
+    if let Some(l) = o.limits.as_mut() {
+        l.writes_per_window = 1500;
+    }
+    let mut d = fx.start(o).await;
     d.ready().await;
     d.load_group(GROUP).await;
     d.send(Command::Migration(MigrationCommand::Migrate {
@@ -142,10 +141,14 @@ async fn cancel_stops_queued_users_and_leaves_no_write_open() {
     );
     assert_eq!(report.progress.failed, 0, "{:?}", report.errors);
     d.shutdown().await;
-    let store = mfa_cutover::engine::Store::open(&fx.state_dir).expect("the store");
+    let store = mfa_cutover::engine::Store::open_read_only(
+        &fx.state_dir,
+        std::sync::Arc::new(mfa_cutover::engine::SystemClock),
+    )
+    .expect("the store");
     let tenant = fx.sim.tenant_id().to_string();
     assert!(store.open_intents(&tenant).expect("journal").is_empty());
-    let journal = store.journal(&tenant).expect("journal");
+    let journal = store.journal_all(&tenant).expect("journal");
     assert!(!journal.is_empty());
     assert_eq!(
         journal.len() as u64,

@@ -1,6 +1,6 @@
 //! The real `App::run` loop against the real engine and the simulated tenant, started
 //! exactly as `mfa-cutover demo` starts them (`cli::demo::config`, `DemoTenant::start`,
-//! `headless::start_with`): TestBackend for the screen, a scripted input stream for the
+//! `engine::start`): TestBackend for the screen, a scripted input stream for the
 //! keys. Members stream in, `d` shows both sides of a user, `p` previews the plan with
 //! its rule ids, `M` and the confirmation migrate, and every planned user reaches
 //! "verified" in Entra — checked on screen and in the tenant. Every wait has a deadline.
@@ -17,8 +17,8 @@ use ratatui::layout::{Position, Rect, Size};
 use tokio::sync::mpsc;
 
 use mfa_cutover::cli::demo::{self, DemoArgs, DemoTenant};
-use mfa_cutover::cli::headless::{self, SignIn};
 use mfa_cutover::config::{Config, FileConfig, Overrides};
+use mfa_cutover::engine::{Access, SignIn, StartOptions};
 use mfa_cutover::tui::app::QuitState;
 use mfa_cutover::tui::keymap::Key;
 use mfa_cutover::tui::{App, Keymap, Theme};
@@ -166,10 +166,21 @@ async fn demo_members_detail_plan_and_a_migration_verified() {
         .unwrap_or_else(|e| panic!("{e}"));
     let DemoTenant { sim, session, .. } = tenant;
     assert!(session.identity.simulated);
-    let started = headless::start_with(&config, &config.migration, SignIn::Ready(session), true)
+    let mut start = StartOptions::new(
+        config.clone(),
+        SignIn::Ready(session),
+        Access::Write {
+            command: "demo".into(),
+        },
+    );
+    start.name_tenant = true;
+    let started = mfa_cutover::engine::start(start)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(started.identity.tenant_name.as_deref(), Some("contoso.com"));
+    assert_eq!(
+        started.session.identity.tenant_name.as_deref(),
+        Some("contoso.com")
+    );
 
     let keymap = Keymap::builtin("default").unwrap_or_else(|e| panic!("{e}"));
     let mut opts = mfa_cutover::tui::options(&config, keymap, None);
@@ -179,7 +190,7 @@ async fn demo_members_detail_plan_and_a_migration_verified() {
     let (tx, keys) = input();
     let app = App::new(opts, Rect::new(0, 0, 120, 36));
     let ui = tokio::spawn(async move {
-        app.run(&mut term, keys, started.link)
+        app.run(&mut term, keys, started.engine)
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     });

@@ -42,7 +42,7 @@ fn group_from_config_is_looked_up_then_loaded() {
         t.take_sent().as_slice(),
         [Command::Directory(DirectoryCommand::FindGroup { query })] if query == "MFA Migration Wave 1"
     ));
-    t.engine(Event::Directory(DirectoryEvent::GroupFound(fx::group())));
+    t.group_found(fx::group());
     assert!(matches!(
         t.take_sent().as_slice(),
         [Command::Directory(DirectoryCommand::LoadMembers { group_id })] if *group_id == fx::group().id
@@ -59,9 +59,7 @@ fn pick_group_prompt_sends_find_group_and_not_found_says_so() {
         t.take_sent().as_slice(),
         [Command::Directory(DirectoryCommand::FindGroup { query })] if query == "Wave 9"
     ));
-    t.engine(Event::Directory(DirectoryEvent::GroupNotFound {
-        query: "Wave 9".into(),
-    }));
+    t.groups(vec![]);
     let screen = t.screen();
     assert!(
         screen.contains("No group named or with id \"Wave 9\""),
@@ -72,8 +70,8 @@ fn pick_group_prompt_sends_find_group_and_not_found_says_so() {
 #[test]
 fn methods_are_read_for_visible_rows_only_and_coalesced() {
     let mut t = Harness::with(options(), 80, 24);
-    t.engine(Event::Session(fx::identity(true)));
-    t.engine(Event::Directory(DirectoryEvent::GroupFound(fx::group())));
+    t.engine(fx::session(true));
+    t.group_found(fx::group());
     t.take_sent();
     for start in (0..5000).step_by(1000) {
         t.engine(Event::Directory(DirectoryEvent::Members {
@@ -243,12 +241,13 @@ fn read_only_makes_tenant_writes_unavailable_with_the_reason() {
     );
     // A token without write permission: READ-ONLY cannot be turned off.
     let mut t = Harness::loaded(80, 24, 10);
-    t.engine(Event::Session(fx::identity(false)));
+    t.engine(fx::session(false));
     t.keys(&[":"]);
     t.text("readonly");
     t.keys(&["enter"]);
     let flash = t.app.flash_text().unwrap_or_default().to_string();
-    assert!(flash.contains("the token cannot write"), "{flash}");
+    assert!(flash.contains("READ-ONLY stays on"), "{flash}");
+    assert!(flash.contains("no permission that writes"), "{flash}");
 }
 
 #[test]
@@ -274,7 +273,7 @@ fn statuses_progress_and_retry() {
         user: fx::id(4),
         status: UserStatus::Verified,
     });
-    t.migration(MigrationEvent::Finished {
+    t.migration(MigrationEvent::Finished(mfa_cutover::engine::RunEnd {
         dry_run: false,
         progress: Progress {
             targeted: 40,
@@ -284,7 +283,7 @@ fn statuses_progress_and_retry() {
             ..Default::default()
         },
         cancelled: false,
-    });
+    }));
     assert_eq!(t.app.users.failed_retryable(), 1);
     t.keys(&["R"]);
     assert!(matches!(t.app.modal(), Some(Modal::Confirm(_))));
@@ -354,10 +353,18 @@ fn export_asks_for_the_path_then_the_engine_writes_it() {
         [MigrationCommand::ExportReregister { path }]
             if path.ends_with("must-reregister-app-20261123-020000.csv")
     ));
-    t.migration(MigrationEvent::Exported {
-        path: "/srv/x.csv".into(),
-        users: 120,
-    });
+    t.reply(
+        |c| {
+            matches!(
+                c,
+                Command::Migration(MigrationCommand::ExportReregister { .. })
+            )
+        },
+        Ok(mfa_cutover::engine::Answer::Exported {
+            path: "/srv/x.csv".into(),
+            users: 120,
+        }),
+    );
     assert_eq!(t.app.flash_text(), Some("wrote 120 users to /srv/x.csv"));
 }
 
@@ -487,6 +494,7 @@ fn works_at_any_size_and_on_resize() {
 fn engine_errors_are_shown_and_a_stopped_engine_blocks_writes() {
     let mut t = Harness::loaded(80, 24, 10);
     t.engine(Event::Error(mfa_cutover::engine::EngineError {
+        request: None,
         context: "loading members of \"Wave 1\"".into(),
         message: "Graph 403 Authorization_RequestDenied".into(),
     }));

@@ -1,5 +1,5 @@
 //! The real `App::run` loop on TestBackend, driven by a scripted input stream, with a
-//! feeder on the engine's end of the `EngineLink` that plays engine events (group,
+//! feeder on the engine's end of an `EngineHandle::pair` that plays engine events (group,
 //! member pages, methods, statuses) and records every command the app sends.
 
 mod common;
@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 use common::fixture as fx;
 use common::harness::{index_of, options};
 use mfa_cutover::engine::{
-    Command, DirectoryCommand, DirectoryEvent, EngineEnd, EngineLink, Event, MigrationCommand,
-    MigrationEvent, Progress, Scope, UserStatus,
+    Answer, Command, DirectoryCommand, DirectoryEvent, EngineEnd, EngineHandle, Event,
+    MigrationCommand, MigrationEvent, Progress, Reply, RequestId, Scope, UserStatus,
 };
 use mfa_cutover::tui::App;
 use mfa_cutover::tui::app::QuitState;
@@ -47,6 +47,8 @@ fn press(tx: &mpsc::UnboundedSender<TermEvent>, keys: &[&str]) {
 struct Feeder {
     end: EngineEnd,
     log: Vec<Command>,
+    /// The id of the last command `next` returned.
+    last: Option<RequestId>,
 }
 
 impl Feeder {
@@ -58,14 +60,26 @@ impl Feeder {
             .unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// Answer the last command `next` returned.
+    async fn reply(&self, answer: Answer) {
+        let request = self.last.unwrap_or_else(|| panic!("nothing to answer"));
+        self.send(Event::Reply(Reply {
+            request,
+            outcome: Ok(answer),
+        }))
+        .await;
+    }
+
     /// The next command that is not a methods read (reads are answered on the way).
     async fn next(&mut self) -> Command {
         loop {
-            let c = tokio::time::timeout(Duration::from_secs(10), self.end.commands.recv())
+            let r = tokio::time::timeout(Duration::from_secs(10), self.end.requests.recv())
                 .await
                 .unwrap_or_else(|_| panic!("no command within 10 s; so far: {:?}", self.log))
                 .unwrap_or_else(|| panic!("command channel closed; so far: {:?}", self.log));
+            let c = r.command;
             self.log.push(c.clone());
+            self.last = Some(r.id);
             if let Command::Directory(DirectoryCommand::ReadMethods { users }) = c {
                 for u in users {
                     let i = index_of(&u);
@@ -104,7 +118,7 @@ fn start(
     mpsc::UnboundedSender<TermEvent>,
     tokio::task::JoinHandle<(App, Screen)>,
 ) {
-    let (link, end) = EngineLink::pair(64);
+    let (link, end) = EngineHandle::pair(64);
     let (tx, keys) = input();
     let mut opts = options();
     opts.group = Some("MFA Migration Wave 1".into());
@@ -121,6 +135,7 @@ fn start(
         Feeder {
             end,
             log: Vec::new(),
+            last: None,
         },
         tx,
         ui,
@@ -130,14 +145,17 @@ fn start(
 #[tokio::test]
 async fn plan_then_migrate_marked_users_then_quit() {
     let (mut f, keys, ui) = start(80, 24);
-    f.send(Event::Session(fx::identity(true))).await;
+    f.send(fx::session(true)).await;
     f.send(Event::Data(fx::dataset(3001))).await;
     assert!(matches!(
         f.next().await,
         Command::Directory(DirectoryCommand::FindGroup { query }) if query == "MFA Migration Wave 1"
     ));
-    f.send(Event::Directory(DirectoryEvent::GroupFound(fx::group())))
-        .await;
+    f.reply(Answer::Groups(vec![fx::group()])).await;
+    f.send(Event::Directory(DirectoryEvent::Loading {
+        group: fx::group(),
+    }))
+    .await;
     assert!(matches!(
         f.next().await,
         Command::Directory(DirectoryCommand::LoadMembers { .. })
@@ -167,15 +185,17 @@ async fn plan_then_migrate_marked_users_then_quit() {
         }))
         .await;
     }
-    f.send(Event::Migration(MigrationEvent::Finished {
-        dry_run: true,
-        progress: Progress {
-            targeted: 2,
-            done: 2,
-            ..Default::default()
+    f.send(Event::Migration(MigrationEvent::Finished(
+        mfa_cutover::engine::RunEnd {
+            dry_run: true,
+            progress: Progress {
+                targeted: 2,
+                done: 2,
+                ..Default::default()
+            },
+            cancelled: false,
         },
-        cancelled: false,
-    }))
+    )))
     .await;
 
     // From the plan preview: M, move to the confirm button, press it.
@@ -202,17 +222,19 @@ async fn plan_then_migrate_marked_users_then_quit() {
             .await;
         }
     }
-    f.send(Event::Migration(MigrationEvent::Finished {
-        dry_run: false,
-        progress: Progress {
-            targeted: 2,
-            done: 2,
-            verified: 2,
-            writes: 4,
-            ..Default::default()
+    f.send(Event::Migration(MigrationEvent::Finished(
+        mfa_cutover::engine::RunEnd {
+            dry_run: false,
+            progress: Progress {
+                targeted: 2,
+                done: 2,
+                verified: 2,
+                writes: 4,
+                ..Default::default()
+            },
+            cancelled: false,
         },
-        cancelled: false,
-    }))
+    )))
     .await;
 
     press(&keys, &["q"]);
@@ -248,10 +270,13 @@ async fn plan_then_migrate_marked_users_then_quit() {
 #[tokio::test]
 async fn input_stays_responsive_while_members_stream() {
     let (mut f, keys, ui) = start(80, 24);
-    f.send(Event::Session(fx::identity(true))).await;
+    f.send(fx::session(true)).await;
     f.next().await; // FindGroup
-    f.send(Event::Directory(DirectoryEvent::GroupFound(fx::group())))
-        .await;
+    f.reply(Answer::Groups(vec![fx::group()])).await;
+    f.send(Event::Directory(DirectoryEvent::Loading {
+        group: fx::group(),
+    }))
+    .await;
     f.next().await; // LoadMembers
     // 100 pages of 1,000 while 50 keys arrive among them.
     let g = fx::group().id;
@@ -364,7 +389,7 @@ mod one_waker {
 
 #[tokio::test]
 async fn keys_after_the_first_burst_are_read_from_a_one_waker_stream() {
-    let (link, mut end) = EngineLink::pair(64);
+    let (link, mut end) = EngineHandle::pair(64);
     let keys = one_waker::Keys::default();
     let app = App::new(options(), Rect::new(0, 0, 80, 24));
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap_or_else(|e| panic!("{e}"));
@@ -380,10 +405,10 @@ async fn keys_after_the_first_burst_are_read_from_a_one_waker_stream() {
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
     keys.push(key("q"));
-    let cmd = tokio::time::timeout(Duration::from_secs(5), end.commands.recv())
+    let cmd = tokio::time::timeout(Duration::from_secs(5), end.requests.recv())
         .await
         .unwrap_or_else(|_| panic!("q was never read: the loop lost the stream's waker"));
-    assert!(matches!(cmd, Some(Command::Shutdown)));
+    assert!(matches!(cmd.map(|r| r.command), Some(Command::Shutdown)));
     end.events
         .send(Event::Stopped)
         .await

@@ -78,8 +78,8 @@ fn users_no_group() {
 fn users_loading() {
     for (w, h) in SIZES {
         let mut t = Harness::new(w, h);
-        t.engine(Event::Session(fx::identity(true)));
-        t.engine(Event::Directory(DirectoryEvent::GroupFound(fx::group())));
+        t.engine(fx::session(true));
+        t.group_found(fx::group());
         t.engine(Event::Directory(DirectoryEvent::Members {
             group_id: fx::group().id,
             page: fx::members(0..999),
@@ -155,7 +155,7 @@ fn plan_preview() {
                 },
             },
         });
-        t.migration(MigrationEvent::Finished {
+        t.migration(MigrationEvent::Finished(mfa_cutover::engine::RunEnd {
             dry_run: true,
             progress: Progress {
                 targeted: 4,
@@ -164,7 +164,7 @@ fn plan_preview() {
                 ..Default::default()
             },
             cancelled: false,
-        });
+        }));
         snap("plan_preview", w, h, t.screen());
     }
 }
@@ -203,9 +203,9 @@ fn help_and_menus() {
 fn read_only_actions_menu() {
     for (w, h) in SIZES {
         let mut t = Harness::new(w, h);
-        t.engine(Event::Session(fx::identity(false)));
+        t.engine(fx::session(false));
         t.engine(Event::Data(fx::dataset(41)));
-        t.engine(Event::Directory(DirectoryEvent::GroupFound(fx::group())));
+        t.group_found(fx::group());
         t.engine(Event::Directory(DirectoryEvent::Members {
             group_id: fx::group().id,
             page: fx::members(0..40),
@@ -252,14 +252,14 @@ fn later_tabs() {
 fn group_picker() {
     for (w, h) in SIZES {
         let mut t = Harness::new(w, h);
-        t.engine(Event::Session(fx::identity(true)));
+        t.engine(fx::session(true));
         let mut b = fx::group();
         b.id = "99999999-2222-4333-8444-555555555555".into();
         b.dynamic = true;
-        t.engine(Event::Directory(DirectoryEvent::GroupAmbiguous {
-            query: "MFA Migration Wave 1".into(),
-            candidates: vec![fx::group(), b],
-        }));
+        t.keys(&[":"]);
+        t.text("group MFA Migration Wave 1");
+        t.keys(&["enter"]);
+        t.groups(vec![fx::group(), b]);
         snap("group_picker", w, h, t.screen());
     }
 }
@@ -291,7 +291,7 @@ fn group_prompt_and_finished_run_with_auto_sync() {
         snap("group_prompt", w, h, t.screen());
         t.keys(&["esc"]);
         with_statuses(&mut t);
-        t.migration(MigrationEvent::Finished {
+        t.migration(MigrationEvent::Finished(mfa_cutover::engine::RunEnd {
             dry_run: false,
             progress: Progress {
                 targeted: 40,
@@ -303,7 +303,7 @@ fn group_prompt_and_finished_run_with_auto_sync() {
                 ..Default::default()
             },
             cancelled: false,
-        });
+        }));
         t.migration(MigrationEvent::AutoSync {
             next_run: Some(fx::now() + chrono::Duration::minutes(15)),
         });

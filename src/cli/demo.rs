@@ -15,12 +15,13 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::headless::{self, Setup, SignIn};
+use super::headless::{self, Setup};
 use super::interactive::require_terminal;
 use super::{CliError, Exit, GlobalArgs};
 use crate::cloud::Cloud;
 use crate::config::{AuthKind, Config, GraphSettings};
 use crate::datafile::sample::{Population, WriteOptions, write_snapshot};
+use crate::engine::{Access, SignIn, StartOptions};
 use crate::graph::auth::{Session, StaticToken};
 use crate::sim::{Quotas, Sim, SimConfig, group_names};
 
@@ -180,10 +181,19 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<Exit, CliError> {
     let result = setup.runtime.block_on(async {
         let DemoTenant { sim, session, .. } = tenant;
         let r = async {
-            let started =
-                headless::start_with(&setup.config, &setup.settings, SignIn::Ready(session), true)
-                    .await?;
-            crate::tui::run(opts, started.link)
+            let mut start = StartOptions::new(
+                setup.config.clone(),
+                SignIn::Ready(session),
+                Access::WriteIfFree {
+                    command: "demo".into(),
+                },
+            );
+            start.settings = setup.settings.clone();
+            start.name_tenant = true;
+            let running = crate::engine::start(start)
+                .await
+                .map_err(headless::start_error)?;
+            crate::tui::run(opts, running)
                 .await
                 .map_err(|e| CliError::failure(e.to_string()))
         }

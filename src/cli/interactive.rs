@@ -6,9 +6,10 @@
 
 use std::io::IsTerminal;
 
-use super::headless::{self, Setup, SignIn};
+use super::headless::{self, Setup};
 use super::{CliError, Exit, GlobalArgs};
 use crate::config::AuthKind;
+use crate::engine::{Access, SignIn, StartOptions};
 
 pub fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let config = global.config()?;
@@ -21,17 +22,24 @@ pub fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     setup.runtime.block_on(async {
         // Device code is the TUI's default: its prompt goes to the plain terminal and
         // the screen is taken only once the admin has signed in.
-        let started = headless::start_with(
-            &setup.config,
-            &setup.settings,
+        let mut start = StartOptions::new(
+            setup.config.clone(),
             SignIn::AsConfigured {
                 default: AuthKind::DeviceCode,
                 prompt: headless::stderr_prompt(),
             },
-            true,
-        )
-        .await?;
-        crate::tui::run(opts, started.link)
+            // Another process writing the store (a cron sync) leaves this one looking:
+            // the header says READ-ONLY and why.
+            Access::WriteIfFree {
+                command: "tui".into(),
+            },
+        );
+        start.settings = setup.settings.clone();
+        start.name_tenant = true;
+        let running = crate::engine::start(start)
+            .await
+            .map_err(headless::start_error)?;
+        crate::tui::run(opts, running)
             .await
             .map_err(|e| CliError::failure(e.to_string()))
     })?;

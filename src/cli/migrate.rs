@@ -1,18 +1,20 @@
 //! `mfa-cutover migrate`: plan and apply. Without `--yes` it asks on a terminal (after a
 //! dry run that shows the blast radius; a large run asks to type the count) and exits 3
-//! when there is no terminal to ask on. `--plan FILE` applies exactly a saved plan and
-//! refuses (exit 2) when the data file, the settings or an affected user's Entra state
-//! changed since it was made.
+//! when there is no terminal to ask on. `--plan FILE` applies exactly a saved plan: each
+//! user only if planning them now gives exactly the saved operations, else nothing is
+//! written and it exits 2 naming the first difference; `--expect-digest` pins the digest
+//! a change ticket reviewed.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
 
-use super::headless::{self, Driver, SettingsArgs, Setup, TargetArgs};
+use super::driver::Driver;
+use super::headless::{self, SettingsArgs, Setup, TargetArgs};
 use super::{CliError, Exit, GlobalArgs};
-use crate::engine::MigrationCommand;
 use crate::engine::planfile::PlanFile;
+use crate::engine::{Access, MigrationCommand};
 
 /// Above this many users to write, the confirmation asks to type the count (ux.md tier 2).
 const LARGE_RUN: usize = 50;
@@ -26,6 +28,10 @@ pub struct MigrateArgs {
     /// Apply exactly the plans saved by `plan --out FILE`.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["users", "include_unchanged"])]
     pub plan: Option<PathBuf>,
+    /// The plan's digest as `plan --out` printed it (a change ticket's): anything else is
+    /// refused.
+    #[arg(long, value_name = "DIGEST", requires = "plan")]
+    pub expect_digest: Option<String>,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
@@ -59,21 +65,34 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> Result<Exit, CliError> {
     };
     let quiet = args.json || !headless::interactive_stdout();
     setup.runtime.block_on(async {
-        let started = headless::start(&setup).await?;
+        let started = headless::start(
+            &setup,
+            Access::Write {
+                command: "migrate".into(),
+            },
+        )
+        .await?;
         let mut d = Driver::new(started, quiet);
         let result = async {
             let rec = d.ready().await?;
             let command = match (&args.plan, &saved) {
                 (Some(path), Some(file)) => {
+                    if !args.json {
+                        eprintln!(
+                            "Applying the saved plan {} (digest {})",
+                            crate::safe_text::Safe(&path.display().to_string()),
+                            file.digest()
+                        );
+                    }
                     if !args.yes {
                         let users = file.users.len();
                         let writes: usize = file.users.iter().map(|u| u.plan.ops.len()).sum();
-                        let ok = ask(users, writes, 0, setup.config.production)?;
-                        if !ok {
-                            return Ok(Exit::NeedsConfirmation);
-                        }
+                        ask(users, writes, 0, setup.config.production)?;
                     }
-                    MigrationCommand::ApplyPlan { path: path.clone() }
+                    MigrationCommand::ApplyPlan {
+                        path: path.clone(),
+                        expect_digest: args.expect_digest.clone(),
+                    }
                 }
                 _ => {
                     let g = d.find_group(&group).await?;
@@ -92,13 +111,13 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> Result<Exit, CliError> {
                         let r = d.radius();
                         if r.users_with_writes == 0 {
                             eprintln!("Nothing to write: every targeted user already matches.");
-                        } else if !ask(
-                            r.users_with_writes,
-                            r.writes,
-                            r.without_usable_method,
-                            setup.config.production,
-                        )? {
-                            return Ok(Exit::NeedsConfirmation);
+                        } else {
+                            ask(
+                                r.users_with_writes,
+                                r.writes,
+                                r.without_usable_method,
+                                setup.config.production,
+                            )?;
                         }
                     }
                     MigrationCommand::Migrate {
@@ -115,7 +134,7 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> Result<Exit, CliError> {
                 print!("{}", report.user_text());
                 print!("{}", report.summary_text());
             }
-            Ok::<_, CliError>(headless::exit_of(&report))
+            Ok::<_, CliError>(super::report::exit_of(&report))
         }
         .await;
         d.shutdown().await;
@@ -124,20 +143,32 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> Result<Exit, CliError> {
 }
 
 /// The confirmation, by ux.md's tiers: a small run answers y/N; a large one, or any run
-/// on a production tenant, types the number of users.
-fn ask(users: usize, writes: usize, unusable: usize, production: bool) -> Result<bool, CliError> {
+/// on a production tenant, types the number of users. Not confirmed: exit 3 saying so.
+fn ask(users: usize, writes: usize, unusable: usize, production: bool) -> Result<(), CliError> {
     eprintln!("About to write to the tenant: {users} users, {writes} writes.");
     if unusable > 0 {
         eprintln!(
             "  {unusable} of the targeted users will have no usable Entra method after their plan."
         );
     }
-    if users > LARGE_RUN || production {
+    let confirmed = if users > LARGE_RUN || production {
         headless::confirm(
             &format!("Type the number of users ({users}) to go ahead:"),
             Some(&users.to_string()),
-        )
+        )?
     } else {
-        headless::confirm("Go ahead? [y/N]", None)
+        headless::confirm("Go ahead? [y/N]", None)?
+    };
+    if confirmed {
+        Ok(())
+    } else {
+        Err(CliError {
+            exit: Exit::NeedsConfirmation,
+            message: if users > LARGE_RUN || production {
+                format!("not confirmed (the answer was not {users}): nothing was written")
+            } else {
+                "not confirmed: nothing was written".to_string()
+            },
+        })
     }
 }

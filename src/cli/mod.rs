@@ -4,10 +4,12 @@
 //! parses, sets up logging, dispatches and turns errors into exit codes.
 
 pub mod demo;
+pub mod driver;
 pub mod headless;
 pub mod interactive;
 pub mod migrate;
 pub mod plan;
+pub mod report;
 pub mod sim;
 pub mod sync;
 pub mod whoami;
@@ -33,6 +35,10 @@ pub enum Exit {
     BadInput = 2,
     /// Needs a confirmation that was not given (no `--yes`, no terminal).
     NeedsConfirmation = 3,
+    /// Refused by an interlock or a gate (R1–R4, F1, a checklist step) without `--force`.
+    Interlock = 4,
+    /// The state store is held by another process.
+    Locked = 5,
 }
 
 impl From<Exit> for ExitCode {

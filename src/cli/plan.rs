@@ -7,9 +7,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::headless::{self, Driver, SettingsArgs, Setup, TargetArgs};
+use super::driver::Driver;
+use super::headless::{self, SettingsArgs, Setup, TargetArgs};
 use super::{CliError, Exit, GlobalArgs};
-use crate::engine::MigrationCommand;
+use crate::engine::{Access, MigrationCommand};
+use crate::safe_text::Safe;
 
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
@@ -30,7 +32,8 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
     let group = args.target.group(&setup.config)?;
     let quiet = args.json || !headless::interactive_stdout();
     setup.runtime.block_on(async {
-        let started = headless::start(&setup).await?;
+        // A dry run writes nothing: it works beside a running migration or sync.
+        let started = headless::start(&setup, Access::ReadOnly).await?;
         let mut d = Driver::new(started, quiet);
         let result = async {
             let rec = d.ready().await?;
@@ -53,12 +56,12 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
             } else {
                 print!("{}", report.user_text());
                 print!("{}", report.summary_text());
-                if let Some((path, users)) = saved {
+                if let Some((path, (users, digest))) = &saved {
                     println!(
-                        "Saved the plans of {users} users to {}: apply exactly them with \
-                         `mfa-cutover migrate --plan {}`",
-                        path.display(),
-                        path.display()
+                        "Saved the plans of {users} users to {}\n  digest {digest}\n  apply \
+                         exactly them with `mfa-cutover migrate --plan {} --expect-digest {digest}`",
+                        Safe(&path.display().to_string()),
+                        Safe(&path.display().to_string())
                     );
                 }
             }

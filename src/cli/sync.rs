@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::headless::{self, Driver, SettingsArgs, Setup, TargetArgs};
+use super::driver::Driver;
+use super::headless::{self, SettingsArgs, Setup, TargetArgs};
 use super::{CliError, Exit, GlobalArgs};
+use crate::engine::Access;
 
 #[derive(Debug, Clone, Args)]
 pub struct SyncArgs {
@@ -47,7 +49,13 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<Exit, CliError> {
     }
     let quiet = args.json || !headless::interactive_stdout();
     setup.runtime.block_on(async {
-        let started = headless::start(&setup).await?;
+        let started = headless::start(
+            &setup,
+            Access::Write {
+                command: "sync".into(),
+            },
+        )
+        .await?;
         let mut d = Driver::new(started, quiet);
         let result = async {
             let rec = d.ready().await?;
@@ -64,7 +72,13 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<Exit, CliError> {
             let last = d
                 .sync(interval, args.once, |d, r| {
                     let report = d.report(&g.display_name, r, rec.open);
-                    failed = headless::exit_of(&report) == Exit::Failure;
+                    if !args.json {
+                        println!(
+                            "Cycle at {}:",
+                            chrono::Local::now().format("%Y-%m-%d %H:%M:%S %z")
+                        );
+                    }
+                    failed = super::report::exit_of(&report) == Exit::Failure;
                     if args.json {
                         if let Ok(text) = serde_json::to_string(&report) {
                             println!("{text}");
@@ -75,7 +89,9 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<Exit, CliError> {
                     }
                 })
                 .await?;
+            // Cancelled (Ctrl-C) exits 1, as the README says, like a failed cycle.
             Ok::<_, CliError>(match last {
+                _ if d.interrupted() => Exit::Failure,
                 Some(_) if failed => Exit::Failure,
                 Some(_) => Exit::Success,
                 None => Exit::Failure,

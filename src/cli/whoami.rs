@@ -7,12 +7,13 @@ use chrono::Utc;
 use clap::Args;
 use serde::Serialize;
 
-use super::headless::{auth_error, stderr_prompt};
+use super::headless::{self, Setup};
 use super::{CliError, Exit, GlobalArgs};
-use crate::config::AuthKind;
-use crate::graph::auth::{SignInOptions, sign_in};
-use crate::graph::model::Domain;
-use crate::graph::{ClientOptions, GraphClient, Identity, Limits, TokenKind};
+#[cfg(test)]
+use crate::engine::DomainLine;
+use crate::engine::{Access, Capabilities, Capability, DataUse, GraphCheck, Identity};
+use crate::graph::TokenKind;
+use crate::safe_text::Safe;
 
 #[derive(Debug, Clone, Args)]
 pub struct WhoamiArgs {
@@ -30,81 +31,26 @@ pub struct WhoamiReport {
     /// How tokens are obtained (`device code`, `client certificate`, …).
     pub token_source: &'static str,
     pub graph: GraphCheck,
-    /// What this identity will not be able to do.
+    /// What this sign-in can do: the same verdicts the TUI's header and panes use.
+    pub capabilities: Capabilities,
+    /// What this identity will not be able to do, and what to do about it.
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct GraphCheck {
-    pub root: String,
-    pub reachable: bool,
-    pub domains: Vec<DomainLine>,
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DomainLine {
-    pub id: String,
-    pub authentication_type: Option<String>,
-    pub is_verified: Option<bool>,
-}
-
-impl From<&Domain> for DomainLine {
-    fn from(d: &Domain) -> DomainLine {
-        DomainLine {
-            id: d.id.clone(),
-            authentication_type: d.authentication_type.as_ref().map(|t| t.to_string()),
-            is_verified: d.is_verified,
-        }
-    }
-}
-
-const WRITE_ROLES: &[&str] = &[
-    "Global Administrator",
-    "Authentication Administrator",
-    "Privileged Authentication Administrator",
-];
-const ROLLOUT_ROLES: &[&str] = &["Global Administrator", "Hybrid Identity Administrator"];
-
-/// What the identity is missing for the tool's work (an early hint; `preflight`
-/// checks thoroughly).
-pub fn notes(identity: &Identity) -> Vec<String> {
+/// What the capabilities and the token's expiry leave the admin to fix.
+pub fn notes(identity: &Identity, caps: &Capabilities) -> Vec<String> {
     let mut notes = Vec::new();
-    let has = |names: &[&str]| identity.roles.iter().any(|r| names.contains(&r.as_str()));
-    let has_perm = |p: &str| {
-        identity
-            .permissions
-            .iter()
-            .any(|q| q.eq_ignore_ascii_case(p))
-    };
-    match identity.kind {
-        TokenKind::AppOnly => {
-            notes.push(
-                "app-only token: Staged Rollout refuses it; sign in with --auth device-code as \
-                 a Hybrid Identity Administrator for `rollout`"
-                    .to_string(),
-            );
-            if !has_perm("UserAuthenticationMethod.ReadWrite.All") {
-                notes.push(
-                    "the application lacks UserAuthenticationMethod.ReadWrite.All: migration \
-                     cannot write methods"
-                        .to_string(),
-                );
-            }
-        }
-        TokenKind::Delegated => {
-            if !has(WRITE_ROLES) {
-                notes.push(
-                    "no Authentication Administrator or Privileged Authentication Administrator \
-                     role: migration cannot write other users' methods"
-                        .to_string(),
-                );
-            }
-            if !has(ROLLOUT_ROLES) {
-                notes.push(
-                    "no Hybrid Identity Administrator role: Staged Rollout changes will be refused"
-                        .to_string(),
-                );
+    for (what, c) in [
+        ("migration (writing methods)", &caps.write_methods),
+        ("the methods policy", &caps.read_policy),
+        ("Staged Rollout", &caps.manage_rollout),
+        ("the federation setting", &caps.manage_federation),
+    ] {
+        match c {
+            Capability::Available => {}
+            Capability::Unverified { note } => notes.push(format!("{what}: {note}")),
+            Capability::Unavailable { reason, fix } => {
+                notes.push(format!("{what}: {reason} — {fix}"))
             }
         }
     }
@@ -131,8 +77,8 @@ pub fn render_text(r: &WhoamiReport) -> String {
         id.tenant_id.as_str()
     };
     let tenant = match &id.tenant_name {
-        Some(n) => format!("{tenant_id} ({n})"),
-        None => tenant_id.to_string(),
+        Some(n) => format!("{} ({})", Safe(tenant_id), Safe(n)),
+        None => Safe(tenant_id).to_string(),
     };
     line("Tenant", tenant);
     line(
@@ -143,7 +89,7 @@ pub fn render_text(r: &WhoamiReport) -> String {
             id.cloud.to_string()
         },
     );
-    line("Account", id.account.clone());
+    line("Account", Safe(&id.account).to_string());
     line(
         "Token",
         format!(
@@ -160,7 +106,7 @@ pub fn render_text(r: &WhoamiReport) -> String {
         if id.roles.is_empty() {
             "(none)".to_string()
         } else {
-            id.roles.join(", ")
+            Safe(&id.roles.join(", ")).to_string()
         },
     );
     line(
@@ -168,7 +114,7 @@ pub fn render_text(r: &WhoamiReport) -> String {
         if id.permissions.is_empty() {
             "(none)".to_string()
         } else {
-            id.permissions.join(" ")
+            Safe(&id.permissions.join(" ")).to_string()
         },
     );
     line(
@@ -190,15 +136,20 @@ pub fn render_text(r: &WhoamiReport) -> String {
                 .domains
                 .iter()
                 .map(|d| match &d.authentication_type {
-                    Some(t) => format!("{} ({})", d.id, t.to_ascii_lowercase()),
-                    None => d.id.clone(),
+                    Some(t) => format!("{} ({})", Safe(&d.id), Safe(&t.to_ascii_lowercase())),
+                    None => Safe(&d.id).to_string(),
                 })
                 .collect();
-            format!("reachable; domains: {}", names.join(", "))
+            format!(
+                "{} reachable; domains: {}",
+                Safe(&r.graph.root),
+                names.join(", ")
+            )
         } else {
             format!(
-                "NOT reachable: {}",
-                r.graph.error.as_deref().unwrap_or("unknown error")
+                "{} NOT reachable: {}",
+                Safe(&r.graph.root),
+                Safe(r.graph.error.as_deref().unwrap_or("unknown error"))
             )
         },
     );
@@ -206,7 +157,7 @@ pub fn render_text(r: &WhoamiReport) -> String {
     if !r.notes.is_empty() {
         text.push_str("Notes\n");
         for n in &r.notes {
-            text.push_str(&format!("  - {n}\n"));
+            text.push_str(&format!("  - {}\n", Safe(n)));
         }
     }
     text
@@ -214,46 +165,38 @@ pub fn render_text(r: &WhoamiReport) -> String {
 
 pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> Result<Exit, CliError> {
     let config = global.config()?;
-    let _log = crate::logging::init(&config.state_dir, global.verbose, true)
-        .map_err(|e| CliError::bad_input(format!("cannot open the log directory: {e}")))?;
-    let mut opts = SignInOptions::from_config(&config, AuthKind::DeviceCode).map_err(auth_error)?;
-    opts.prompt = Some(stderr_prompt());
-    let root = opts.graph_root.clone();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))?;
-    let report = runtime.block_on(async {
-        let session = sign_in(opts).await.map_err(auth_error)?;
-        let client = GraphClient::new(
-            session.tokens.clone(),
-            ClientOptions::new(root.clone(), Limits::from_settings(&config.graph)),
-        )
-        .map_err(|e| CliError::failure(e.to_string()))?;
-        let mut identity = session.identity.clone();
-        let graph = match client.list_domains().await {
-            Ok(domains) => {
-                identity.tenant_name = super::headless::primary_domain(&domains);
-                GraphCheck {
-                    root: root.to_string(),
-                    reachable: true,
-                    domains: domains.iter().map(DomainLine::from).collect(),
-                    error: None,
-                }
-            }
-            Err(e) => GraphCheck {
-                root: root.to_string(),
-                reachable: false,
-                domains: Vec::new(),
-                error: Some(e.to_string()),
+    let settings = config.migration.clone();
+    let setup = Setup::with(config, settings, global.verbose, true)?;
+    let report = setup.runtime.block_on(async {
+        let mut opts = crate::engine::StartOptions::new(
+            setup.config.clone(),
+            crate::engine::SignIn::AsConfigured {
+                default: crate::config::AuthKind::DeviceCode,
+                prompt: headless::stderr_prompt(),
             },
-        };
+            Access::ReadOnly,
+        );
+        opts.data = DataUse::Skip;
+        opts.name_tenant = true;
+        let running = crate::engine::start(opts).await.map_err(|e| match e {
+            // Graph refused the token: not signed in, whatever the token claims.
+            crate::engine::StartError::TokenRefused(m) => {
+                CliError::failure(format!("Not signed in: {m}"))
+            }
+            other => headless::start_error(other),
+        })?;
+        let session = running.session.clone();
+        let graph = running.graph.clone();
+        let auth = running.auth;
+        let mut engine = running.engine;
+        let _ = engine.call(crate::engine::Command::Shutdown, |_| {}).await;
         Ok::<_, CliError>(WhoamiReport {
-            notes: notes(&identity),
-            identity,
-            auth: session.kind.name(),
-            token_source: session.tokens.describe(),
+            notes: notes(&session.identity, &session.capabilities),
+            identity: session.identity,
+            auth: auth.0,
+            token_source: auth.1,
             graph,
+            capabilities: session.capabilities,
         })
     })?;
     if args.json {
@@ -297,17 +240,18 @@ mod tests {
             &[
                 "Authentication Administrator",
                 "Hybrid Identity Administrator",
+                "Global Reader",
             ],
         );
-        assert!(notes(&full).is_empty(), "{:?}", notes(&full));
-        let reader = identity(TokenKind::Delegated, &["Global Reader"]);
-        let n = notes(&reader);
-        assert_eq!(n.len(), 2, "{n:?}");
+        let caps = Capabilities::of(&full, None, None);
+        let n = notes(&full, &caps);
+        // The token in the test carries only User.Read.All.
+        assert!(n.iter().any(|n| n.starts_with("migration")), "{n:?}");
         let app = identity(TokenKind::AppOnly, &[]);
-        let n = notes(&app);
-        assert!(n[0].contains("Staged Rollout refuses"), "{n:?}");
+        let n = notes(&app, &Capabilities::of(&app, None, None));
         assert!(
-            n[1].contains("UserAuthenticationMethod.ReadWrite.All"),
+            n.iter()
+                .any(|n| n.starts_with("Staged Rollout") && n.contains("app-only")),
             "{n:?}"
         );
     }
@@ -329,6 +273,11 @@ mod tests {
                 error: None,
             },
             notes: vec!["a note".into()],
+            capabilities: Capabilities::of(
+                &identity(TokenKind::Delegated, &["Authentication Administrator"]),
+                None,
+                None,
+            ),
         };
         let text = render_text(&r);
         for needle in [
@@ -336,7 +285,7 @@ mod tests {
             "Account      admin@contoso.com",
             "Token        delegated, device code",
             "Roles        Authentication Administrator",
-            "Graph        reachable; domains: contoso.com (federated)",
+            "Graph        https://graph.microsoft.com reachable; domains: contoso.com (federated)",
             "  - a note",
         ] {
             assert!(text.contains(needle), "{needle:?} in\n{text}");

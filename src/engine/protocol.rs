@@ -1,9 +1,15 @@
-//! The contract between the engine and its front ends: typed commands in, typed events
+//! The contract between the engine and its front ends: typed requests in, typed events
 //! out. The TUI and the headless CLI send the same commands and read the same events;
 //! neither calls Graph or SQLite itself.
 //!
-//! Commands are grouped by domain (`Directory`, `Migration`, …) so the rollout,
-//! federation, inventory and checklist domains slot in as siblings.
+//! Every command travels in a [`Request`] with an id; the engine answers each request
+//! exactly once with a [`Reply`] carrying that id: an [`Answer`], or a [`Refusal`] that
+//! says which rule or state refused it and what to do. Streams (members as they load,
+//! users as a run moves them on, progress, Graph calls) are events of their own, so a
+//! front end that did not ask (a run started by automatic sync) still sees them.
+//!
+//! Commands are grouped by domain (`Session`, `Directory`, `Migration`, …) so the
+//! rollout, federation, inventory and checklist domains slot in as siblings.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,15 +17,35 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tokio::sync::mpsc;
 
+use super::capability::Capabilities;
 use crate::datafile::DataSet;
+use crate::finding::Finding;
+use crate::graph::auth::DeviceCodePrompt;
 use crate::graph::{CallRecord, Identity};
 use crate::migrate::{EntraMethods, EntraUser, Match, MigrationSettings, Plan, UserSkip};
 
-/// A request to the engine.
+/// A request's id, unique within one engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct RequestId(pub u64);
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A command and the id its answer will carry.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub id: RequestId,
+    pub command: Command,
+}
+
+/// What a front end asks of the engine.
 #[derive(Debug, Clone)]
 pub enum Command {
+    Session(SessionCommand),
     Directory(DirectoryCommand),
     Migration(MigrationCommand),
     /// Finish in-flight writes (journaled), then stop.
@@ -27,14 +53,27 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone)]
+pub enum SessionCommand {
+    /// Sign in as an admin with a device code (shown through [`Event::DeviceCode`]) when
+    /// the session is app-only and a domain needs a delegated token (Staged Rollout).
+    /// The engine keeps both: the app for methods, the admin for what refuses apps.
+    SignInDelegated,
+}
+
+#[derive(Debug, Clone)]
 pub enum DirectoryCommand {
-    /// Find a group by display name or object id.
+    /// Find a group by display name or object id. Answered with [`Answer::Groups`]: one
+    /// group, several that share the name, or none.
     FindGroup { query: String },
+    /// Groups whose name starts with `prefix`, with member counts (the group picker).
+    /// Answered with [`Answer::Groups`].
+    SearchGroups { prefix: String },
     /// Stream a group's users (`transitiveMembers`), each matched to its MFA Server user.
-    /// A new request replaces one in progress.
+    /// A new request replaces one in progress. Answered when the last page is in.
     LoadMembers { group_id: String },
     /// Read these users' current Entra methods (visible rows, the detail view).
-    /// Coalesced: a newer request replaces the queued part of an older one.
+    /// Coalesced: a newer request replaces the queued part of an older one. Answered at
+    /// once; the methods arrive as [`DirectoryEvent::Methods`].
     ReadMethods { users: Vec<String> },
 }
 
@@ -50,47 +89,165 @@ pub enum Scope {
 
 #[derive(Debug, Clone)]
 pub enum MigrationCommand {
-    /// Dry run: read Entra state, plan, report; no writes.
+    /// Dry run: read Entra state, plan, report; no writes. Answered when it finishes.
     Plan {
         scope: Scope,
         include_unchanged: bool,
     },
     /// Plan and apply. The front end has already confirmed (tier by blast radius).
+    /// Answered when it finishes.
     Migrate {
         scope: Scope,
         include_unchanged: bool,
     },
     /// Stop queued work; writes in flight finish and are journaled.
     Cancel,
-    /// Queue the users whose last attempt failed.
+    /// Queue the users whose last attempt failed (from the store).
     RetryFailed,
     /// Automatic sync of changed users; `None` turns it off.
     SetAutoSync {
         interval: Option<Duration>,
     },
     SetSettings(MigrationSettings),
-    /// Write the "must re-register the app" list (CSV).
+    /// Write the "must re-register the app" list (CSV) of every member of the group the
+    /// store knows must re-register, whatever run found them.
     ExportReregister {
         path: PathBuf,
     },
-    /// Save the plans of the last dry run (`plan --out FILE`) with the data set's digest,
-    /// the settings and, per user, a digest of the Entra state each plan came from.
+    /// Save the plans of the last dry run (`plan --out FILE`).
     SavePlan {
         path: PathBuf,
     },
-    /// Apply exactly the plans saved in `path` (`migrate --plan FILE`); refused (with
-    /// [`MigrationEvent::PlanRefused`]) when the data file, the settings or an affected
-    /// user's Entra state changed since.
+    /// Apply exactly the plans saved in `path` (`migrate --plan FILE`); refused when
+    /// planning the same users now would give anything else.
     ApplyPlan {
         path: PathBuf,
+        expect_digest: Option<String>,
     },
+}
+
+/// The one answer to a request.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub request: RequestId,
+    pub outcome: Result<Answer, Refusal>,
+}
+
+/// What a request achieved.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// Taken; there is nothing more to say (events follow where the command streams).
+    Accepted,
+    /// Groups that matched (none, one, or several sharing a name).
+    Groups(Vec<GroupInfo>),
+    /// Every member of the group is loaded.
+    Members { group: GroupInfo, loaded: usize },
+    /// A run ended.
+    Run(RunEnd),
+    /// The last dry run's plans were saved.
+    PlanSaved {
+        path: PathBuf,
+        users: usize,
+        digest: String,
+    },
+    /// The "must re-register the app" list was written.
+    Exported { path: PathBuf, users: usize },
+    /// Automatic sync is on (the next cycle's time) or off.
+    AutoSync { next_run: Option<DateTime<Utc>> },
+    /// Signed in as an admin (after [`SessionCommand::SignInDelegated`]).
+    SignedIn(Box<SessionInfo>),
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunEnd {
+    pub dry_run: bool,
+    pub progress: Progress,
+    pub cancelled: bool,
+}
+
+/// Why a request was not done. `kind` decides what a script can rely on (the CLI's exit
+/// code); `message` says what happened and what to do; `findings` name the rules.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refusal {
+    pub kind: RefusalKind,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+impl Refusal {
+    pub fn new(kind: RefusalKind, message: impl Into<String>) -> Refusal {
+        Refusal {
+            kind,
+            message: message.into(),
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn with_findings(mut self, findings: Vec<Finding>) -> Refusal {
+        self.findings = findings;
+        self
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        for finding in &self.findings {
+            write!(f, "\n  {finding}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The kinds of refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalKind {
+    /// Another run is in progress: wait for it or cancel it.
+    Busy,
+    /// Something it needs is not there yet (no group loaded, no dry run to save).
+    NotReady,
+    /// The group, user or file named does not exist.
+    NotFound,
+    /// The request itself is wrong (a bad path, a saved plan that was edited).
+    BadInput,
+    /// A saved plan no longer matches what planning now gives: nothing was written.
+    PlanChanged,
+    /// This process only reads the state store (another process holds it).
+    ReadOnly,
+    /// The sign-in or the cloud cannot do it (an app-only token for Staged Rollout, a
+    /// missing role or permission, the China cloud).
+    Unavailable,
+    /// An interlock or a gate refused it (R1–R4, F1, a checklist gate); `--force`
+    /// overrides where the rule allows.
+    Interlock,
+    /// Graph, the state store or the data file failed.
+    Failed,
+    /// A newer request for the same thing replaced it (loading another group).
+    Superseded,
+    /// The engine is stopping.
+    ShuttingDown,
+}
+
+/// Who the engine acts as and what that lets it do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionInfo {
+    pub identity: Identity,
+    /// A second, delegated identity signed in for the domains that refuse app-only
+    /// tokens (Staged Rollout), when the main session is an application.
+    pub delegated: Option<Identity>,
+    pub capabilities: Capabilities,
 }
 
 /// What the engine reports.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// Signed in (or the token was refreshed).
-    Session(Identity),
+    /// Signed in (at start, after a delegated sign-in, or a token refresh).
+    Session(Box<SessionInfo>),
+    /// A device code to show: the admin opens the URL on any machine and enters it.
+    DeviceCode(DeviceCodePrompt),
     /// The data file was read.
     Data(Arc<DataSet>),
     /// One Graph call finished.
@@ -99,7 +256,10 @@ pub enum Event {
     Load(EngineLoad),
     Directory(DirectoryEvent),
     Migration(MigrationEvent),
-    /// A failure the front end shows (and the log holds).
+    /// The answer to a request.
+    Reply(Reply),
+    /// A failure the front end shows (and the log holds): of background work (automatic
+    /// sync, start-up reconciliation) or along the way of a request (`request` set).
     Error(EngineError),
     /// The engine stopped (after `Shutdown` or a fatal error).
     Stopped,
@@ -115,13 +275,15 @@ pub struct EngineLoad {
     pub queued: u32,
 }
 
-/// A group found by [`DirectoryCommand::FindGroup`].
+/// A group found by [`DirectoryCommand::FindGroup`] or [`DirectoryCommand::SearchGroups`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupInfo {
     pub id: String,
     pub display_name: String,
     /// Dynamic membership (`groupTypes` holds `DynamicMembership`).
     pub dynamic: bool,
+    /// Direct and nested members, when counted (the group picker).
+    pub members: Option<u64>,
 }
 
 /// An Entra member and what it matched in MFA Server.
@@ -133,15 +295,8 @@ pub struct Member {
 
 #[derive(Debug, Clone)]
 pub enum DirectoryEvent {
-    GroupFound(GroupInfo),
-    GroupNotFound {
-        query: String,
-    },
-    /// Several groups carry that name: the front end asks which.
-    GroupAmbiguous {
-        query: String,
-        candidates: Vec<GroupInfo>,
-    },
+    /// Loading of a group's members began: the front end clears the old group's rows.
+    Loading { group: GroupInfo },
     /// A page of members; `loaded` counts all so far, `done` marks the last page.
     Members {
         group_id: String,
@@ -197,6 +352,8 @@ pub struct Progress {
     /// Read back different from the plan (C4); also counted in `failed`.
     pub mismatched: usize,
     pub writes: u64,
+    /// Writes the plans made so far still hold (the ETA's numerator).
+    pub writes_left: u64,
     /// Graph operations this run sent (each `$batch` item counts, retries too).
     pub requests: u64,
     pub writes_per_sec: f64,
@@ -216,32 +373,15 @@ pub enum MigrationEvent {
         status: UserStatus,
     },
     Progress(Progress),
-    Finished {
-        dry_run: bool,
-        progress: Progress,
-        cancelled: bool,
-    },
+    /// A run ended (also sent for runs nobody asked for: automatic sync).
+    Finished(RunEnd),
+    /// Automatic sync is on (its next cycle) or off.
     AutoSync {
         next_run: Option<DateTime<Utc>>,
-    },
-    Exported {
-        path: PathBuf,
-        users: usize,
     },
     /// Writes left open by an earlier run (the process was killed) were read back and
     /// closed (rule C5). Sent once at start, before any run, even when there were none.
     Reconciled(Reconciliation),
-    /// The last dry run's plans were saved.
-    PlanSaved {
-        path: PathBuf,
-        users: usize,
-    },
-    /// A saved plan was not applied: the data file, the settings or the Entra state of
-    /// the users it names changed since it was made. Nothing was written.
-    PlanRefused {
-        path: PathBuf,
-        reasons: Vec<String>,
-    },
 }
 
 /// What start-up reconciliation found.
@@ -260,41 +400,9 @@ pub struct Reconciliation {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EngineError {
+    /// The request this happened along the way of, if any.
+    pub request: Option<RequestId>,
     /// What the engine was doing, e.g. `loading members of "Wave 1"`.
     pub context: String,
     pub message: String,
-}
-
-/// A front end's end of the engine: commands go out, events come in. The engine holds
-/// the other end ([`EngineEnd`]). Both channels are bounded, so a slow side pushes back
-/// instead of growing without limit.
-#[derive(Debug)]
-pub struct EngineLink {
-    pub commands: mpsc::Sender<Command>,
-    pub events: mpsc::Receiver<Event>,
-}
-
-/// The engine's end of an [`EngineLink`].
-#[derive(Debug)]
-pub struct EngineEnd {
-    pub commands: mpsc::Receiver<Command>,
-    pub events: mpsc::Sender<Event>,
-}
-
-impl EngineLink {
-    /// A connected pair; `capacity` bounds each direction.
-    pub fn pair(capacity: usize) -> (EngineLink, EngineEnd) {
-        let (cmd_tx, cmd_rx) = mpsc::channel(capacity.max(1));
-        let (ev_tx, ev_rx) = mpsc::channel(capacity.max(1));
-        (
-            EngineLink {
-                commands: cmd_tx,
-                events: ev_rx,
-            },
-            EngineEnd {
-                commands: cmd_rx,
-                events: ev_tx,
-            },
-        )
-    }
 }

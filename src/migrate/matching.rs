@@ -33,6 +33,15 @@ pub enum Match {
 }
 
 impl Match {
+    /// The rule that found the match or the conflict (M1, M2 or M3); `None` for a user
+    /// MFA Server does not know.
+    pub fn rule(&self) -> Option<Rule> {
+        match self {
+            Match::Matched { by, .. } | Match::Conflict { by, .. } => Some(*by),
+            Match::NotInMfaServer => None,
+        }
+    }
+
     /// Every MFA Server user this match names.
     pub fn users(&self) -> &[UserIdx] {
         match self {

@@ -13,6 +13,17 @@ pub enum DefaultMethodMode {
     MostSecureIfNotSet,
 }
 
+impl DefaultMethodMode {
+    /// The name in the config file and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            DefaultMethodMode::Always => "always",
+            DefaultMethodMode::IfNotSet => "if-not-set",
+            DefaultMethodMode::MostSecureIfNotSet => "most-secure-if-not-set",
+        }
+    }
+}
+
 /// Rule A3: what to do with mobile app devices that Graph cannot create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -22,6 +33,16 @@ pub enum MobileAppHandling {
     Report,
     /// A device with an OATH secret becomes a hardware OATH token (codes work, push does not).
     OathAsHardwareToken,
+}
+
+impl MobileAppHandling {
+    /// The name in the config file and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            MobileAppHandling::Report => "report",
+            MobileAppHandling::OathAsHardwareToken => "oath-as-hardware-token",
+        }
+    }
 }
 
 /// Rule M3: an MFA Server `ad_attributes` key matched to an Entra property.

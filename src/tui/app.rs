@@ -34,10 +34,9 @@ use super::widgets::plural;
 use super::widgets::text_input::{Edit, TextInput};
 use crate::datafile::DataSet;
 use crate::engine::{
-    Command, DirectoryCommand, DirectoryEvent, EngineError, EngineLoad, Event, GroupInfo,
-    MigrationCommand, MigrationEvent, Scope,
+    Answer, Command, DirectoryCommand, DirectoryEvent, EngineError, EngineLoad, Event, GroupInfo,
+    MigrationCommand, MigrationEvent, Reply, Request, RequestId, RequestIds, Scope, SessionInfo,
 };
-use crate::graph::Identity;
 use crate::migrate::{MigrationSettings, Rule};
 
 /// How long a footer message stays.
@@ -165,7 +164,7 @@ pub enum QuitState {
 pub struct App {
     pub(crate) opts: AppOptions,
     pub(crate) size: Rect,
-    pub(crate) session: Option<Identity>,
+    pub(crate) session: Option<SessionInfo>,
     pub(crate) data: Option<Arc<DataSet>>,
     pub(crate) load: EngineLoad,
     pub(crate) read_only: bool,
@@ -184,20 +183,21 @@ pub struct App {
     pub last_error: Option<EngineError>,
     pub(crate) engine_stopped: bool,
     pub(crate) quit: QuitState,
-    pub(crate) outbox: Vec<Command>,
+    pub(crate) outbox: Vec<Request>,
+    ids: RequestIds,
+    /// Requests whose answer the app acts on.
+    waiting: std::collections::HashMap<RequestId, Waiting>,
     pub(crate) dirty: bool,
     /// The change came from the keyboard: draw without waiting for the frame interval.
     pub(crate) urgent: bool,
     header_due: Option<Instant>,
 }
 
-/// Whether the token carries a permission that writes authentication methods.
-pub fn token_can_write(id: &Identity) -> bool {
-    id.permissions.iter().any(|p| {
-        let p = p.to_ascii_lowercase();
-        p.starts_with("userauthenticationmethod.readwrite")
-            || (p.starts_with("userauthmethod-") && p.contains(".readwrite"))
-    })
+/// What the app waits to hear back about.
+#[derive(Debug, Clone)]
+enum Waiting {
+    /// A group look-up (`:group`, the picker, the config's group).
+    FindGroup(String),
 }
 
 impl App {
@@ -227,6 +227,8 @@ impl App {
             engine_stopped: false,
             quit: QuitState::Running,
             outbox: Vec::new(),
+            ids: RequestIds::default(),
+            waiting: std::collections::HashMap::new(),
             dirty: true,
             urgent: false,
             header_due: None,
@@ -237,9 +239,36 @@ impl App {
         app
     }
 
-    /// Commands waiting to be sent, oldest first.
-    pub fn take_commands(&mut self) -> Vec<Command> {
+    /// Requests waiting to be sent, oldest first.
+    pub fn take_requests(&mut self) -> Vec<Request> {
         std::mem::take(&mut self.outbox)
+    }
+
+    /// Stamp requests with the engine client's ids. Requests queued before (the
+    /// configured group's look-up, at start) are stamped again, and what the app waits
+    /// for follows them.
+    pub fn set_request_ids(&mut self, ids: RequestIds) {
+        self.ids = ids;
+        for req in &mut self.outbox {
+            let new = self.ids.next();
+            if let Some(w) = self.waiting.remove(&req.id) {
+                self.waiting.insert(new, w);
+            }
+            req.id = new;
+        }
+    }
+
+    /// `command` stamped with the next request id, not queued.
+    pub fn request(&self, command: Command) -> Request {
+        self.ids.request(command)
+    }
+
+    /// Queue a command for the engine; its request id.
+    pub(crate) fn send(&mut self, command: Command) -> RequestId {
+        let req = self.ids.request(command);
+        let id = req.id;
+        self.outbox.push(req);
+        id
     }
 
     pub fn has_commands(&self) -> bool {
@@ -358,7 +387,11 @@ impl App {
     fn on_tick(&mut self, now: Instant) -> bool {
         let mut changed = false;
         if self.users.deadline().is_some_and(|d| d <= now) {
-            self.users.tick(now, &mut self.outbox);
+            let mut cmds = Vec::new();
+            self.users.tick(now, &mut cmds);
+            for c in cmds {
+                self.send(c);
+            }
             changed = true;
         }
         if self
@@ -379,20 +412,26 @@ impl App {
 
     fn on_engine(&mut self, ev: Event, now: Instant) {
         match ev {
-            Event::Session(id) => {
-                if !token_can_write(&id) {
-                    self.say(
-                        Level::Warn,
-                        format!(
-                            "READ-ONLY: {} has no UserAuthenticationMethod.ReadWrite permission",
-                            id.account
-                        ),
-                        now,
-                    );
+            Event::Session(info) => {
+                if let Some(why) = info.capabilities.can_migrate().why() {
+                    self.say(Level::Warn, format!("READ-ONLY: {why}"), now);
                 }
-                self.session = Some(id);
+                self.session = Some(*info);
                 self.header_due = Some(now + HEADER_REFRESH);
             }
+            Event::DeviceCode(p) => {
+                self.flash = Some(Flash {
+                    text: format!(
+                        "To sign in, open {} and enter the code {} (valid until {})",
+                        p.verification_uri,
+                        p.user_code,
+                        p.expires_at.format("%H:%M UTC")
+                    ),
+                    level: Level::Warn,
+                    until: None,
+                });
+            }
+            Event::Reply(r) => self.on_reply(r, now),
             Event::Data(ds) => {
                 self.users.data_changed(Some(&ds));
                 self.data = Some(ds);
@@ -421,16 +460,35 @@ impl App {
         }
     }
 
-    fn on_directory(&mut self, d: DirectoryEvent, now: Instant) {
-        let data = self.data.clone();
-        let data = data.as_deref();
-        match d {
-            DirectoryEvent::GroupFound(g) => {
-                self.close_row_views();
-                let cmd = self.users.begin(g);
-                self.outbox.push(cmd);
+    fn on_reply(&mut self, r: Reply, now: Instant) {
+        let waiting = self.waiting.remove(&r.request);
+        match (waiting, r.outcome) {
+            (Some(Waiting::FindGroup(query)), Ok(Answer::Groups(groups))) => {
+                self.groups_found(query, groups, now)
             }
-            DirectoryEvent::GroupNotFound { query } => {
+            (Some(Waiting::FindGroup(query)), Err(e)) => {
+                self.users.not_found(query);
+                self.say(Level::Error, e.to_string(), now);
+            }
+            (_, Ok(Answer::Exported { path, users })) => {
+                self.say(
+                    Level::Info,
+                    format!("wrote {} users to {}", thousands(users), path.display()),
+                    now,
+                );
+                self.users.run.exported = Some((path, users));
+            }
+            (_, Err(e)) => {
+                tracing::warn!(request = %r.request, "refused: {e}");
+                self.say(Level::Error, e.to_string(), now);
+            }
+            (_, Ok(_)) => {}
+        }
+    }
+
+    fn groups_found(&mut self, query: String, mut groups: Vec<GroupInfo>, now: Instant) {
+        match groups.len() {
+            0 => {
                 self.say(
                     Level::Warn,
                     format!("no group named or with id {query:?}"),
@@ -438,7 +496,13 @@ impl App {
                 );
                 self.users.not_found(query);
             }
-            DirectoryEvent::GroupAmbiguous { query, candidates } => {
+            1 => {
+                if let Some(g) = groups.pop() {
+                    self.load_group(g);
+                }
+            }
+            _ => {
+                let candidates = groups;
                 let items = candidates
                     .into_iter()
                     .map(|g| MenuItem {
@@ -458,6 +522,21 @@ impl App {
                     items,
                 )));
             }
+        }
+    }
+
+    /// Load a group's members into the users pane.
+    fn load_group(&mut self, g: GroupInfo) {
+        self.close_row_views();
+        let cmd = self.users.begin(g);
+        self.send(cmd);
+    }
+
+    fn on_directory(&mut self, d: DirectoryEvent, _now: Instant) {
+        let data = self.data.clone();
+        let data = data.as_deref();
+        match d {
+            DirectoryEvent::Loading { group } => self.users.loading(group),
             DirectoryEvent::Members {
                 group_id,
                 page,
@@ -481,11 +560,8 @@ impl App {
                 self.users.status(&user, status, data.as_deref(), now);
             }
             MigrationEvent::Progress(p) => self.users.run.progress = p,
-            MigrationEvent::Finished {
-                dry_run,
-                progress,
-                cancelled,
-            } => {
+            MigrationEvent::Finished(end) => {
+                let (dry_run, progress, cancelled) = (end.dry_run, end.progress, end.cancelled);
                 let what = if dry_run { "dry run" } else { "migration" };
                 let text = format!(
                     "{what} {}: {}/{} done, {} verified, {} skipped, {} failed",
@@ -508,14 +584,6 @@ impl App {
                 self.users.run.auto_sync = next_run.is_some();
                 self.users.run.auto_sync_next = next_run;
             }
-            MigrationEvent::Exported { path, users } => {
-                self.say(
-                    Level::Info,
-                    format!("wrote {} users to {}", thousands(users), path.display()),
-                    now,
-                );
-                self.users.run.exported = Some((path, users));
-            }
             MigrationEvent::Reconciled(r) => {
                 if r.open > 0 {
                     let level = if r.unresolved > 0 {
@@ -536,28 +604,6 @@ impl App {
                         now,
                     );
                 }
-            }
-            MigrationEvent::PlanSaved { path, users } => {
-                self.say(
-                    Level::Info,
-                    format!(
-                        "saved the plans of {} users to {}",
-                        thousands(users),
-                        path.display()
-                    ),
-                    now,
-                );
-            }
-            MigrationEvent::PlanRefused { path, reasons } => {
-                self.say(
-                    Level::Error,
-                    format!(
-                        "plan {} not applied: {}",
-                        path.display(),
-                        reasons.join("; ")
-                    ),
-                    now,
-                );
             }
         }
     }
@@ -734,10 +780,9 @@ impl App {
                 Ok(d) => {
                     self.sync_interval = d;
                     if self.users.run.auto_sync {
-                        self.outbox
-                            .push(Command::Migration(MigrationCommand::SetAutoSync {
-                                interval: Some(d),
-                            }));
+                        self.send(Command::Migration(MigrationCommand::SetAutoSync {
+                            interval: Some(d),
+                        }));
                     }
                     self.say(
                         Level::Info,
@@ -753,8 +798,7 @@ impl App {
 
     fn set_settings(&mut self, s: MigrationSettings, now: Instant) {
         self.settings = s.clone();
-        self.outbox
-            .push(Command::Migration(MigrationCommand::SetSettings(s)));
+        self.send(Command::Migration(MigrationCommand::SetSettings(s)));
         self.users.data_changed(self.data.clone().as_deref());
         self.say(
             Level::Info,
@@ -765,8 +809,10 @@ impl App {
 
     fn find_group(&mut self, query: String) {
         self.users.finding(query.clone());
-        self.outbox
-            .push(Command::Directory(DirectoryCommand::FindGroup { query }));
+        let id = self.send(Command::Directory(DirectoryCommand::FindGroup {
+            query: query.clone(),
+        }));
+        self.waiting.insert(id, Waiting::FindGroup(query));
         self.tab = Tab::Users;
         self.view = None;
     }
@@ -779,10 +825,9 @@ impl App {
         let path = path
             .map(PathBuf::from)
             .unwrap_or_else(|| self.default_export_path());
-        self.outbox
-            .push(Command::Migration(MigrationCommand::ExportReregister {
-                path: path.clone(),
-            }));
+        self.send(Command::Migration(MigrationCommand::ExportReregister {
+            path: path.clone(),
+        }));
         self.say(
             Level::Info,
             format!("exporting to {}…", path.display()),
@@ -806,11 +851,11 @@ impl App {
         }
         match &self.session {
             None => Some("not signed in yet".into()),
-            Some(id) if !token_can_write(id) => {
-                Some("READ-ONLY: the token has no write permission".into())
-            }
-            Some(_) if self.read_only => Some("READ-ONLY is on (:readonly)".into()),
-            Some(_) => None,
+            Some(s) => match s.capabilities.can_migrate().why() {
+                Some(why) => Some(format!("READ-ONLY: {why}")),
+                None if self.read_only => Some("READ-ONLY is on (:readonly)".into()),
+                None => None,
+            },
         }
     }
 
@@ -855,11 +900,13 @@ impl App {
             | A::NextTab
             | A::PrevTab
             | A::ToggleHeader => Availability::Available,
-            A::ReadOnly => match &self.session {
-                Some(id) if !token_can_write(id) => {
-                    Availability::no("the token cannot write: READ-ONLY stays on")
-                }
-                _ => Availability::Available,
+            A::ReadOnly => match self
+                .session
+                .as_ref()
+                .and_then(|s| s.capabilities.can_migrate().why())
+            {
+                Some(why) => Availability::Unavailable(format!("READ-ONLY stays on: {why}")),
+                None => Availability::Available,
             },
             A::Back => {
                 if self.view.is_some() || (on_users && self.users.view.is_filtered()) {
@@ -977,7 +1024,7 @@ impl App {
                 }
             }
             A::ForceQuit => {
-                self.outbox.push(Command::Shutdown);
+                self.send(Command::Shutdown);
                 self.quit = QuitState::Done;
             }
             A::Back => {
@@ -1007,9 +1054,7 @@ impl App {
             A::PrevTab => self.go(self.tab.prev()),
             A::Refresh => {
                 if let Some(g) = self.users.group.clone() {
-                    self.close_row_views();
-                    let cmd = self.users.begin(g);
-                    self.outbox.push(cmd);
+                    self.load_group(g);
                     self.say(Level::Info, "reloading members from the tenant", now);
                 }
             }
@@ -1064,7 +1109,7 @@ impl App {
             A::ShowDetail => self.open_detail(),
             A::Plan => {
                 let (scope, rows) = self.users.scope();
-                self.outbox.push(Command::Migration(MigrationCommand::Plan {
+                self.send(Command::Migration(MigrationCommand::Plan {
                     scope: scope.clone(),
                     include_unchanged: self.users.include_unchanged,
                 }));
@@ -1083,10 +1128,9 @@ impl App {
             A::Migrate => self.confirm_migrate(),
             A::AutoSync => {
                 if self.users.run.auto_sync {
-                    self.outbox
-                        .push(Command::Migration(MigrationCommand::SetAutoSync {
-                            interval: None,
-                        }));
+                    self.send(Command::Migration(MigrationCommand::SetAutoSync {
+                        interval: None,
+                    }));
                     self.users.run.auto_sync = false;
                     self.say(Level::Info, "automatic sync off", now);
                 } else {
@@ -1132,8 +1176,7 @@ impl App {
                 self.modal = Some(Modal::Confirm(Box::new(c)));
             }
             A::CancelRun => {
-                self.outbox
-                    .push(Command::Migration(MigrationCommand::Cancel));
+                self.send(Command::Migration(MigrationCommand::Cancel));
                 self.say(
                     Level::Info,
                     "cancelling: queued work stops, writes in flight finish",
@@ -1165,7 +1208,7 @@ impl App {
         if self.engine_stopped {
             self.quit = QuitState::Done;
         } else {
-            self.outbox.push(Command::Shutdown);
+            self.send(Command::Shutdown);
             self.quit = QuitState::Stopping;
             self.flash = Some(Flash {
                 text: "stopping: the engine finishes writes in flight… (ctrl+c leaves now)".into(),
@@ -1186,11 +1229,10 @@ impl App {
                     self.say(Level::Warn, format!("not migrating: {why}"), now);
                     return;
                 }
-                self.outbox
-                    .push(Command::Migration(MigrationCommand::Migrate {
-                        scope,
-                        include_unchanged,
-                    }));
+                self.send(Command::Migration(MigrationCommand::Migrate {
+                    scope,
+                    include_unchanged,
+                }));
                 self.view = None;
                 self.say(Level::Info, "migration started", now);
             }
@@ -1199,18 +1241,16 @@ impl App {
                     self.say(Level::Warn, format!("not retrying: {why}"), now);
                     return;
                 }
-                self.outbox
-                    .push(Command::Migration(MigrationCommand::RetryFailed));
+                self.send(Command::Migration(MigrationCommand::RetryFailed));
             }
             Pending::AutoSyncOn(d) => {
                 if let Availability::Unavailable(why) = self.available(Action::AutoSync) {
                     self.say(Level::Warn, format!("automatic sync stays off: {why}"), now);
                     return;
                 }
-                self.outbox
-                    .push(Command::Migration(MigrationCommand::SetAutoSync {
-                        interval: Some(d),
-                    }));
+                self.send(Command::Migration(MigrationCommand::SetAutoSync {
+                    interval: Some(d),
+                }));
                 self.users.run.auto_sync = true;
             }
             Pending::Quit => self.begin_quit(),
@@ -1392,9 +1432,7 @@ impl App {
                 if let Some(item) = m.selected() {
                     let g = item.value.clone();
                     self.modal = None;
-                    self.close_row_views();
-                    let cmd = self.users.begin(g);
-                    self.outbox.push(cmd);
+                    self.load_group(g);
                 }
                 return;
             }
@@ -1423,7 +1461,7 @@ impl App {
     fn open_detail(&mut self) {
         if let Some(i) = self.users.selected_row() {
             if let Some(cmd) = self.users.read_one(i) {
-                self.outbox.push(cmd);
+                self.send(cmd);
             }
             self.view = Some(View::Detail(Detail::new(i)));
         }

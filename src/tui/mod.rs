@@ -4,7 +4,7 @@
 //! reported before the screen is touched), takes the terminal, and runs
 //! [`App::run`] — the one loop, generic over backend and input stream, which tests drive
 //! with `TestBackend` and a scripted stream. The app talks to the engine only through
-//! an [`EngineLink`]: commands out, events in.
+//! an [`EngineHandle`]: requests out, events in.
 
 pub mod action;
 pub mod app;
@@ -31,7 +31,7 @@ pub use keymap::{Keymap, KeymapError};
 pub use theme::Theme;
 
 use crate::config::Config;
-use crate::engine::EngineLink;
+use crate::engine::{EngineHandle, Running};
 
 /// Why the TUI could not run.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +68,8 @@ pub fn keymap(config: &Config) -> Result<Keymap, KeymapError> {
 /// Run the TUI on this process's terminal until the admin quits. Logging must already
 /// go to a file (never the screen). The terminal is restored exactly once whatever
 /// happens (normal exit, error, panic) before this returns.
-pub async fn run(opts: AppOptions, engine: EngineLink) -> Result<(), TuiError> {
+pub async fn run(opts: AppOptions, running: Running) -> Result<(), TuiError> {
+    let engine: EngineHandle = running.engine;
     let guard = terminal::init().map_err(|e| TuiError::Terminal(e.to_string()))?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .map_err(|e| TuiError::Terminal(e.to_string()))?;

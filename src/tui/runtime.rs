@@ -14,12 +14,12 @@ use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::crossterm::event::Event as TermEvent;
-use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::time::Instant;
 
 use super::TuiError;
 use super::app::{App, Msg, QuitState};
-use crate::engine::{Command, EngineLink};
+use crate::engine::{Command, EngineClient, EngineHandle, Request};
 
 /// Shortest time between two frames (~60 per second).
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -36,16 +36,14 @@ impl App {
         mut self,
         terminal: &mut Terminal<B>,
         input: S,
-        engine: EngineLink,
+        engine: EngineHandle,
     ) -> Result<App, TuiError>
     where
         B: Backend,
         S: Stream<Item = TermEvent>,
     {
-        let EngineLink {
-            commands,
-            mut events,
-        } = engine;
+        let (client, mut events) = engine.split();
+        self.set_request_ids(client.ids());
         let input = input.fuse();
         futures::pin_mut!(input);
         let mut events_open = true;
@@ -60,12 +58,15 @@ impl App {
             .map_err(term)?;
         self.drawn();
         let mut last_frame = Instant::now();
-        let mut pending: Vec<Command> = Vec::new();
+        let mut pending: Vec<Request> = Vec::new();
+        let shutdown = |app: &App| app.request(Command::Shutdown);
 
         loop {
             // Send what is queued without waiting; what does not fit waits below.
-            pending.extend(self.take_commands());
-            flush(&commands, &mut pending);
+            pending.extend(self.take_requests());
+            if flush(&client, &mut pending).is_err() {
+                self.engine_gone(Instant::now());
+            }
             if self.quit_state() == QuitState::Done
                 || (!events_open && self.quit_state() == QuitState::Stopping)
             {
@@ -78,6 +79,8 @@ impl App {
             };
             let sleep_until =
                 deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            // Evaluated whether or not its branch is enabled: never index an empty queue.
+            let next_request = pending.first().cloned();
             tokio::select! {
                 biased;
                 ev = events.recv(), if events_open => match ev {
@@ -91,14 +94,16 @@ impl App {
                     Some(ev) => self.update(Msg::Terminal(ev), Instant::now()),
                     None => {
                         // The terminal (or a test's script) is gone: leave.
-                        pending.extend(self.take_commands());
-                        pending.push(Command::Shutdown);
-                        flush(&commands, &mut pending);
+                        pending.extend(self.take_requests());
+                        pending.push(shutdown(&self));
+                        let _ = flush(&client, &mut pending);
                         break;
                     }
                 },
-                permit = commands.reserve(), if !pending.is_empty() => match permit {
-                    Ok(p) => p.send(pending.remove(0)),
+                sent = send_first(&client, next_request), if !pending.is_empty() => match sent {
+                    Ok(()) => {
+                        pending.remove(0);
+                    }
                     Err(_) => {
                         pending.clear();
                         self.engine_gone(Instant::now());
@@ -134,9 +139,9 @@ impl App {
                 }
             }
             if !input_open {
-                pending.extend(self.take_commands());
-                pending.push(Command::Shutdown);
-                flush(&commands, &mut pending);
+                pending.extend(self.take_requests());
+                pending.push(shutdown(&self));
+                let _ = flush(&client, &mut pending);
                 break;
             }
             let now = Instant::now();
@@ -165,20 +170,36 @@ impl App {
     }
 }
 
-fn flush(commands: &tokio::sync::mpsc::Sender<Command>, pending: &mut Vec<Command>) {
+/// Wait for room and send `req`; never resolves without one.
+async fn send_first(
+    client: &EngineClient,
+    req: Option<Request>,
+) -> Result<(), crate::engine::EngineGone> {
+    match req {
+        Some(r) => client.send_request(r).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Send what fits without waiting; the rest stays queued in order.
+fn flush(
+    client: &EngineClient,
+    pending: &mut Vec<Request>,
+) -> Result<(), crate::engine::EngineGone> {
     while !pending.is_empty() {
-        match commands.try_send(pending.remove(0)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(c)) => {
-                pending.insert(0, c);
+        match client.try_send_request(pending.remove(0)) {
+            Ok(None) => {}
+            Ok(Some(back)) => {
+                pending.insert(0, back);
                 break;
             }
-            Err(TrySendError::Closed(_)) => {
+            Err(e) => {
                 pending.clear();
-                break;
+                return Err(e);
             }
         }
     }
+    Ok(())
 }
 
 fn term(e: impl std::fmt::Display) -> TuiError {

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::action::{Action, Context};
-use super::app::{App, InputLine, Level, Modal, PromptKind, QuitState, View, token_can_write};
+use super::app::{App, InputLine, Level, Modal, PromptKind, QuitState, View};
 use super::panes::later::{self, Tab};
 use super::panes::settings::Field;
 use super::panes::thousands;
@@ -124,7 +124,8 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
     }
     match &app.session {
         None => segs.push((0, vec![sep(), Span::styled("not signed in yet", t.dim())])),
-        Some(id) => {
+        Some(session) => {
+            let id = &session.identity;
             if id.simulated {
                 segs.push((1, vec![Span::raw(" "), Span::styled("SIMULATED", t.warn())]));
             }
@@ -133,9 +134,10 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
                 vec![
                     sep(),
                     Span::styled(
-                        id.tenant_name
-                            .clone()
-                            .unwrap_or_else(|| id.tenant_id.clone()),
+                        crate::safe_text::terminal(
+                            id.tenant_name.as_deref().unwrap_or(id.tenant_id.as_str()),
+                        )
+                        .into_owned(),
                         t.title(),
                     ),
                 ],
@@ -144,7 +146,13 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
                 5,
                 vec![Span::styled(format!(" ({})", id.cloud.name()), t.dim())],
             ));
-            segs.push((2, vec![sep(), Span::raw(id.account.clone())]));
+            segs.push((
+                2,
+                vec![
+                    sep(),
+                    Span::raw(crate::safe_text::terminal(&id.account).into_owned()),
+                ],
+            ));
             if !id.roles.is_empty() {
                 segs.push((
                     6,
@@ -165,11 +173,25 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
                 };
                 segs.push((1, vec![sep(), span]));
             }
-            if !token_can_write(id) {
+            if let Some(d) = &session.delegated {
                 segs.push((
-                    1,
-                    vec![sep(), Span::styled("no write permission", t.warn())],
+                    6,
+                    vec![
+                        sep(),
+                        Span::styled(
+                            format!("admin {}", crate::safe_text::terminal(&d.account)),
+                            t.dim(),
+                        ),
+                    ],
                 ));
+            }
+            if !session.capabilities.can_migrate().is_available() {
+                let what = if session.capabilities.write_store.is_available() {
+                    "no write permission"
+                } else {
+                    "store held elsewhere"
+                };
+                segs.push((1, vec![sep(), Span::styled(what, t.warn())]));
             }
         }
     }

@@ -259,7 +259,18 @@ pub fn group() -> GroupInfo {
         id: "11111111-2222-4333-8444-555555555555".into(),
         display_name: "MFA Migration Wave 1".into(),
         dynamic: false,
+        members: None,
     }
+}
+
+/// The engine's session event for `identity(can_write)`.
+pub fn session(can_write: bool) -> mfa_cutover::engine::Event {
+    let identity = identity(can_write);
+    mfa_cutover::engine::Event::Session(Box::new(mfa_cutover::engine::SessionInfo {
+        capabilities: mfa_cutover::engine::Capabilities::of(&identity, None, None),
+        identity,
+        delegated: None,
+    }))
 }
 
 pub fn identity(can_write: bool) -> Identity {

@@ -10,7 +10,10 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use tokio::time::Instant;
 
-use mfa_cutover::engine::{Command, DirectoryCommand, DirectoryEvent, Event, MigrationEvent};
+use mfa_cutover::engine::{
+    Answer, Command, DirectoryCommand, DirectoryEvent, Event, GroupInfo, MigrationEvent, Refusal,
+    Reply, Request,
+};
 use mfa_cutover::tui::keymap::Key;
 use mfa_cutover::tui::{App, AppOptions, Clock, Keymap, Msg, Theme};
 
@@ -21,6 +24,8 @@ pub struct Harness {
     pub term: Terminal<TestBackend>,
     pub now: Instant,
     pub sent: Vec<Command>,
+    /// Every request the app sent, for answering them.
+    pub history: Vec<Request>,
 }
 
 pub fn options() -> AppOptions {
@@ -47,13 +52,54 @@ impl Harness {
             term,
             now: Instant::now(),
             sent: Vec::new(),
+            history: Vec::new(),
         };
         h.collect();
         h
     }
 
     fn collect(&mut self) {
-        self.sent.extend(self.app.take_commands());
+        let reqs = self.app.take_requests();
+        self.sent.extend(reqs.iter().map(|r| r.command.clone()));
+        self.history.extend(reqs);
+    }
+
+    /// Answer the newest request that `matches`.
+    pub fn reply(&mut self, matches: impl Fn(&Command) -> bool, outcome: Result<Answer, Refusal>) {
+        let req = self
+            .history
+            .iter()
+            .rev()
+            .find(|r| matches(&r.command))
+            .unwrap_or_else(|| panic!("no such request in {:?}", self.history));
+        let ev = Event::Reply(Reply {
+            request: req.id,
+            outcome,
+        });
+        self.engine(ev);
+    }
+
+    /// The newest group look-up found these groups.
+    pub fn groups(&mut self, groups: Vec<GroupInfo>) {
+        self.reply(
+            |c| matches!(c, Command::Directory(DirectoryCommand::FindGroup { .. })),
+            Ok(Answer::Groups(groups)),
+        );
+    }
+
+    /// The newest group look-up found `g` (or, with none asked for, the engine began
+    /// loading it); its members start loading.
+    pub fn group_found(&mut self, g: GroupInfo) {
+        let asked = self.history.iter().any(|r| {
+            matches!(
+                r.command,
+                Command::Directory(DirectoryCommand::FindGroup { .. })
+            )
+        });
+        if asked {
+            self.groups(vec![g.clone()]);
+        }
+        self.engine(Event::Directory(DirectoryEvent::Loading { group: g }));
     }
 
     pub fn engine(&mut self, ev: Event) {
@@ -142,9 +188,9 @@ impl Harness {
 
     pub fn loaded_with(opts: AppOptions, w: u16, h: u16, n: usize) -> Harness {
         let mut t = Harness::with(opts, w, h);
-        t.engine(Event::Session(fx::identity(true)));
+        t.engine(fx::session(true));
         t.engine(Event::Data(fx::dataset(n + 1)));
-        t.engine(Event::Directory(DirectoryEvent::GroupFound(fx::group())));
+        t.group_found(fx::group());
         let g = fx::group().id;
         let mut start = 0;
         while start < n {

@@ -9,15 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mfa_cutover::cloud::Cloud;
-use mfa_cutover::config::AuthKind;
+use mfa_cutover::config::{AuthKind, Config, FileConfig, Overrides};
 use mfa_cutover::datafile::DataSet;
 use mfa_cutover::datafile::sample::{Population, WriteOptions, write_snapshot};
 use mfa_cutover::engine::{
-    Command, DirectoryCommand, DirectoryEvent, Engine, EngineConfig, EngineDeps, EngineLink, Event,
-    MigrationCommand, MigrationEvent, Progress, Scope, Store, SystemClock, UserStatus,
+    Access, Answer, CallError, Command, DirectoryCommand, EngineHandle, Event, MigrationCommand,
+    MigrationEvent, Progress, RequestId, Running, Scope, SignIn, StartOptions, UserStatus,
+    answer_of,
 };
+use mfa_cutover::graph::Limits;
 use mfa_cutover::graph::auth::{Session, StaticToken, TokenSource};
-use mfa_cutover::graph::{ClientOptions, GraphClient, GraphRoot, Limits};
 use mfa_cutover::migrate::MigrationSettings;
 use mfa_cutover::sim::{Sim, SimConfig};
 
@@ -55,75 +56,76 @@ impl Fixture {
             .expect("the data file reads")
     }
 
-    pub fn client_options(&self) -> ClientOptions {
-        let root = GraphRoot::parse(self.sim.url()).expect("the sim's URL");
-        // The sim does not throttle unless asked: budgets well above what a test sends.
+    /// Graph pacing for tests: the sim does not throttle unless asked, so budgets well
+    /// above what a test sends.
+    pub fn limits(&self) -> Limits {
         let mut limits = Limits::from_settings(&Default::default());
         limits.concurrency = 16;
         limits.writes_per_window = 1_000_000;
         limits.resource_units = 1_000_000;
-        ClientOptions::new(root, limits)
+        limits
+    }
+
+    /// The configuration a test engine starts from: the sim, the fixture's data file and
+    /// state dir, and `group` as the configured migration group.
+    pub fn config(&self, group: Option<&str>) -> Config {
+        let o = Overrides {
+            data_files: vec![self.data_file.clone()],
+            graph_url: Some(self.sim.url().to_string()),
+            state_dir: Some(self.state_dir.clone()),
+            tenant: Some(self.sim.tenant_id().to_string()),
+            ..Default::default()
+        };
+        let mut config = Config::resolve(None, FileConfig::default(), &o).expect("a config");
+        config.group = group.map(str::to_string);
+        config
+    }
+
+    /// Start options against the sim, signed in with its token, writing the store.
+    pub async fn options(&self, settings: MigrationSettings) -> StartOptions {
+        let tokens: Arc<dyn TokenSource> =
+            Arc::new(StaticToken::new(self.sim.token()).expect("the sim's token"));
+        let session = Session::from_source(tokens, AuthKind::Token, Cloud::Global, true)
+            .await
+            .expect("a session");
+        let mut o = StartOptions::new(
+            self.config(None),
+            SignIn::Ready(session),
+            Access::Write {
+                command: "test".into(),
+            },
+        );
+        o.settings = settings;
+        o.limits = Some(self.limits());
+        o.reload = false;
+        o
     }
 
     /// Start an engine against the sim (a fresh store handle on the fixture's state dir).
     pub async fn engine(&self, settings: MigrationSettings) -> Driver {
-        self.engine_with(settings, self.client_options()).await
+        let o = self.options(settings).await;
+        self.start(o).await
     }
 
-    pub async fn engine_with(&self, settings: MigrationSettings, options: ClientOptions) -> Driver {
-        let config = EngineConfig {
-            settings,
-            concurrency: 16,
-            ..Default::default()
-        };
-        self.engine_config(config, options).await
-    }
-
-    pub async fn engine_config(&self, config: EngineConfig, options: ClientOptions) -> Driver {
-        let tokens: Arc<dyn TokenSource> =
-            Arc::new(StaticToken::new(self.sim.token()).expect("the sim's token"));
-        let session = Session::from_source(tokens.clone(), AuthKind::Token, Cloud::Global, true)
+    pub async fn start(&self, o: StartOptions) -> Driver {
+        let running = mfa_cutover::engine::start(o)
             .await
-            .expect("a session");
-        let (observer, calls) = EngineDeps::observer();
-        let client =
-            GraphClient::new(tokens, options.clone_with_observer(observer)).expect("a client");
-        let store = Store::open(&self.state_dir).expect("the store opens");
-        let link = Engine::start(EngineDeps {
-            data: Arc::new(self.data()),
-            client: client.clone(),
-            calls: Some(calls),
-            identity: session.identity,
-            store,
-            config,
-            clock: Arc::new(SystemClock),
-            reload: None,
-        });
-        Driver {
-            link,
-            client,
-            events: Vec::new(),
-        }
-    }
-}
-
-trait WithObserver {
-    fn clone_with_observer(&self, o: mfa_cutover::graph::Observer) -> ClientOptions;
-}
-
-impl WithObserver for ClientOptions {
-    fn clone_with_observer(&self, o: mfa_cutover::graph::Observer) -> ClientOptions {
-        let mut c = self.clone();
-        c.observer = Some(o);
-        c
+            .expect("the engine starts");
+        Driver::new(running)
     }
 }
 
 /// Sends commands, keeps the events it has seen (activity excluded).
 pub struct Driver {
-    pub link: EngineLink,
-    pub client: GraphClient,
+    pub engine: EngineHandle,
+    pub running: RunningInfo,
     pub events: Vec<Event>,
+}
+
+/// What start-up said.
+pub struct RunningInfo {
+    pub session: mfa_cutover::engine::SessionInfo,
+    pub read_only: Option<String>,
 }
 
 /// What a run reported.
@@ -142,18 +144,29 @@ impl RunReport {
 }
 
 impl Driver {
-    pub async fn send(&self, c: Command) {
-        self.link
-            .commands
+    pub fn new(running: Running) -> Driver {
+        Driver {
+            running: RunningInfo {
+                session: running.session,
+                read_only: running.read_only,
+            },
+            engine: running.engine,
+            events: Vec::new(),
+        }
+    }
+
+    pub async fn send(&self, c: Command) -> RequestId {
+        self.engine
+            .client
             .send(c)
             .await
-            .expect("the engine listens");
+            .expect("the engine listens")
     }
 
     /// The next event (activity and load skipped), or panic after `secs`.
     pub async fn next(&mut self, secs: u64) -> Event {
         loop {
-            let ev = tokio::time::timeout(Duration::from_secs(secs), self.link.events.recv())
+            let ev = tokio::time::timeout(Duration::from_secs(secs), self.engine.next_event())
                 .await
                 .expect("an engine event in time")
                 .expect("the engine is running");
@@ -161,6 +174,18 @@ impl Driver {
                 Event::Activity(_) | Event::Load(_) => continue,
                 ev => return ev,
             }
+        }
+    }
+
+    /// Send a request and wait (at most `secs`) for its answer; other events are kept.
+    pub async fn call(&mut self, c: Command, secs: u64) -> Result<Answer, CallError> {
+        let id = self.send(c).await;
+        loop {
+            let ev = self.next(secs).await;
+            if let Some(outcome) = answer_of(id, &ev) {
+                return outcome.map_err(CallError::Refused);
+            }
+            self.events.push(ev);
         }
     }
 
@@ -175,30 +200,27 @@ impl Driver {
 
     /// Find the group and load its members; returns the member count.
     pub async fn load_group(&mut self, name: &str) -> usize {
-        self.send(Command::Directory(DirectoryCommand::FindGroup {
-            query: name.to_string(),
-        }))
-        .await;
-        let id = loop {
-            match self.next(60).await {
-                Event::Directory(DirectoryEvent::GroupFound(g)) => break g.id,
-                Event::Directory(DirectoryEvent::GroupNotFound { .. }) => panic!("no group {name}"),
-                Event::Error(e) => panic!("{e:?}"),
-                _ => {}
-            }
+        let answer = self
+            .call(
+                Command::Directory(DirectoryCommand::FindGroup {
+                    query: name.to_string(),
+                }),
+                60,
+            )
+            .await;
+        let id = match answer {
+            Ok(Answer::Groups(g)) if g.len() == 1 => g[0].id.clone(),
+            other => panic!("finding {name}: {other:?}"),
         };
-        self.send(Command::Directory(DirectoryCommand::LoadMembers {
-            group_id: id,
-        }))
-        .await;
-        loop {
-            match self.next(120).await {
-                Event::Directory(DirectoryEvent::Members { loaded, done, .. }) if done => {
-                    return loaded;
-                }
-                Event::Error(e) => panic!("{e:?}"),
-                _ => {}
-            }
+        match self
+            .call(
+                Command::Directory(DirectoryCommand::LoadMembers { group_id: id }),
+                120,
+            )
+            .await
+        {
+            Ok(Answer::Members { loaded, .. }) => loaded,
+            other => panic!("loading {name}: {other:?}"),
         }
     }
 
@@ -228,11 +250,8 @@ impl Driver {
                 Event::Migration(MigrationEvent::UserStatus { user, status }) => {
                     r.statuses.insert(user, status);
                 }
-                Event::Migration(MigrationEvent::Finished {
-                    progress,
-                    cancelled,
-                    ..
-                }) => {
+                Event::Migration(MigrationEvent::Finished(end)) => {
+                    let (progress, cancelled) = (end.progress, end.cancelled);
                     r.progress = progress;
                     r.cancelled = cancelled;
                     return r;

@@ -1,16 +1,26 @@
 //! The state store: one SQLite file in `--state-dir` holding per-user change tracking
-//! (rule C1), the write journal (C5: intent before, outcome after every write), the audit
-//! log (A1) and the runs.
+//! (rule C1), the write journal (C5: intent before, outcome after every write to the
+//! tenant — a user's methods, the rollout policy, a group in it, a domain's federation
+//! setting), the audit log (A1: every change with who, before, after, forced), the runs,
+//! the "must re-register the app" list, inventory decisions and checklist ticks.
 //!
-//! Writes go through one writer thread that group-commits: an intent is acknowledged
-//! only once its transaction is durable (`synchronous = FULL`), so a crash at any point
-//! leaves every write that may have reached Graph on record, while dozens of workers
-//! share one fsync. Reads use a second connection (WAL lets them run alongside).
+//! One process writes a store at a time: [`Store::open`] takes the
+//! [`StateLock`](super::lock::StateLock) it is given and keeps it for its life, so
+//! writing without the lock cannot be expressed. [`Store::open_read_only`] serves the
+//! read-only commands beside a running writer.
+//!
+//! Writes go through one writer thread that group-commits (`writer.rs`): an intent is
+//! acknowledged only once its transaction is durable (`synchronous = FULL`), so a crash
+//! at any point leaves every write that may have reached Graph on record, while dozens of
+//! workers share one fsync. Reads use a second connection (WAL lets them run alongside).
+//! Times come from the injected clock.
 //!
 //! Nothing secret is stored: plans name tokens by serial, and fingerprints are keyed
 //! hashes under a key kept in a separate 0600 file.
 
-mod schema;
+mod records;
+pub mod schema;
+mod writer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,13 +28,23 @@ use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
 use secrecy::{ExposeSecret, SecretBox};
-use serde::Serialize;
 use tokio::sync::oneshot;
 
+pub use records::{
+    AuditEntry, AuditFilter, ChecklistRecord, DataFileRecord, Intent, ItemDecision, ItemStatus,
+    JournalEntry, JournalFilter, JournalId, Outcome, OutcomeKind, RunId, StepTick, Target,
+    TargetKind, Tracking, UserState, UserStatusKind, UserUpdate,
+};
 pub use schema::VERSION as SCHEMA_VERSION;
+
+use super::lock::StateLock;
+use crate::clock::Clock;
+use crate::migrate::ReregisterRow;
+use writer::{Msg, time_text, writer_loop};
 
 /// File names inside the state dir.
 pub const DB_FILE: &str = "state.sqlite";
@@ -43,171 +63,35 @@ pub enum StoreError {
         "state store schema version {found} is newer than this build supports ({supported}); use a newer mfa-cutover"
     )]
     TooNew { found: i64, supported: i64 },
+    #[error(
+        "state store schema version {found} is older than this build's ({supported}) and a \
+         read-only command cannot upgrade it: run a writing command (migrate, sync, the TUI) \
+         once, when no other process holds the store"
+    )]
+    NeedsUpgrade { found: i64, supported: i64 },
     #[error("state store key file {0} is damaged: expected 32 bytes")]
     BadKey(PathBuf),
+    #[error(
+        "the state store is open read-only in this process (another process holds it, or the \
+         command only reads): nothing was recorded"
+    )]
+    ReadOnly,
     #[error("state store writer has stopped")]
     Closed,
     #[error("state store commit failed: {0}")]
     Commit(String),
 }
 
-/// A journal entry's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct JournalId(pub i64);
-
-/// A run's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub struct RunId(pub i64);
-
-/// What a write is about to do; recorded before it is sent.
-#[derive(Debug, Clone, Serialize)]
-pub struct Intent {
-    pub run: Option<RunId>,
-    pub tenant: String,
-    pub entra_id: String,
-    pub upn: String,
-    /// The planned operation as JSON (plans hold no secrets).
-    pub op: String,
-}
-
-/// How a journaled write ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeKind {
-    Ok,
-    Failed,
-    /// The outcome was unknown; a read-back showed the write took effect.
-    ReconciledDone,
-    /// The outcome was unknown; a read-back showed it did not.
-    ReconciledNotDone,
-}
-
-impl OutcomeKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            OutcomeKind::Ok => "ok",
-            OutcomeKind::Failed => "failed",
-            OutcomeKind::ReconciledDone => "reconciled_done",
-            OutcomeKind::ReconciledNotDone => "reconciled_not_done",
-        }
-    }
-
-    fn parse(s: &str) -> Option<OutcomeKind> {
-        Some(match s {
-            "ok" => OutcomeKind::Ok,
-            "failed" => OutcomeKind::Failed,
-            "reconciled_done" => OutcomeKind::ReconciledDone,
-            "reconciled_not_done" => OutcomeKind::ReconciledNotDone,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    pub kind: OutcomeKind,
-    pub http_status: Option<u16>,
-    pub error: Option<String>,
-    pub client_request_id: Option<String>,
-}
-
-/// A journal row as read back.
-#[derive(Debug, Clone, Serialize)]
-pub struct JournalEntry {
-    pub id: JournalId,
-    pub run: Option<RunId>,
-    pub tenant: String,
-    pub entra_id: String,
-    pub upn: String,
-    pub op: String,
-    pub intent_at: String,
-    /// `None`: sent (or about to be) with no recorded outcome — unknown until reconciled.
-    pub outcome: Option<OutcomeKind>,
-    pub outcome_at: Option<String>,
-    pub http_status: Option<u16>,
-    pub error: Option<String>,
-    pub client_request_id: Option<String>,
-}
-
-/// One tenant change, for the change board: time, who, what, before, after.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AuditEntry {
-    pub at: DateTime<Utc>,
-    pub tenant: String,
-    /// The token's subject: admin UPN or application id.
-    pub actor: String,
-    /// e.g. `phone.add`, `phone.update`, `hardware_oath.create`, `default_method.set`.
-    pub action: String,
-    /// e.g. the user's UPN.
-    pub target: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-    pub detail: Option<String>,
-}
-
-/// What the store remembers of a user (rule C1 and the last status).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UserState {
-    pub entra_id: String,
-    pub upn: String,
-    pub mfa_username: Option<String>,
-    #[serde(skip)]
-    pub fingerprint: Option<[u8; 32]>,
-    pub migrated_at: Option<String>,
-    pub status: String,
-    pub detail: Option<String>,
-    pub updated_at: String,
-}
-
-/// A user's status update.
-#[derive(Debug, Clone)]
-pub struct UserUpdate {
-    pub tenant: String,
-    pub entra_id: String,
-    pub upn: String,
-    pub mfa_username: Option<String>,
-    pub status: String,
-    pub detail: Option<String>,
-    pub tracking: Tracking,
-}
-
-/// What a status update does to the user's change tracking (rule C1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tracking {
-    /// Verified: record the fingerprint and the time; later runs skip the user while
-    /// the fingerprint stays the same.
-    Migrated([u8; 32]),
-    /// Leave what is recorded (a status that says nothing new about Entra's state).
-    Keep,
-    /// The last attempt did not end verified (failed, mismatch, interrupted by a
-    /// crash): forget the fingerprint, so the next run plans the user again even if its
-    /// MFA Server data did not change.
-    Forget,
-}
-
-enum Msg {
-    Intent(Intent, oneshot::Sender<Result<JournalId, String>>),
-    Outcome(JournalId, Outcome),
-    User(UserUpdate),
-    Audit(AuditEntry),
-    BeginRun {
-        tenant: String,
-        kind: String,
-        actor: String,
-        scope: String,
-        reply: oneshot::Sender<Result<RunId, String>>,
-    },
-    FinishRun(RunId, String),
-    Flush(oneshot::Sender<Result<(), String>>),
-    Stop,
-}
-
 struct Inner {
-    tx: Mutex<std_mpsc::Sender<Msg>>,
+    /// `None` when read-only.
+    tx: Option<Mutex<std_mpsc::Sender<Msg>>>,
     read: Mutex<Connection>,
     key: SecretBox<[u8; 32]>,
     path: PathBuf,
     writer: Mutex<Option<JoinHandle<()>>>,
+    clock: Arc<dyn Clock>,
+    /// Held for the store's life: the OS releases it with the process.
+    _lock: Option<StateLock>,
 }
 
 /// The state store. Cheap to clone; all clones share one writer thread.
@@ -220,12 +104,9 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("path", &self.inner.path)
+            .field("writable", &self.is_writable())
             .finish()
     }
-}
-
-fn now_text() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -235,11 +116,35 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     }
 }
 
+fn parse_time(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+fn parse_time_opt(text: Option<String>) -> Option<DateTime<Utc>> {
+    text.as_deref().map(parse_time)
+}
+
+fn read_connection(path: &Path) -> Result<Connection, StoreError> {
+    let read = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    read.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(read)
+}
+
 impl Store {
-    /// Open (or create) the store in `dir`: the directory 0700, the files 0600, the
-    /// schema migrated to this build's version.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        crate::config::ensure_private_dir(dir).map_err(io_err(dir))?;
+    /// Open (or create) the store in the locked state dir for writing: the files 0600,
+    /// the schema migrated to this build's version (v1 stores in place, keeping their
+    /// history).
+    pub fn open(lock: StateLock, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
+        let dir = lock
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let key = load_or_create_key(&dir.join(KEY_FILE))?;
         let path = dir.join(DB_FILE);
         if !path.exists() {
@@ -253,23 +158,73 @@ impl Store {
         write.pragma_update(None, "foreign_keys", "ON")?;
         write.busy_timeout(std::time::Duration::from_secs(10))?;
         schema::migrate(&mut write)?;
-        let read = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        read.busy_timeout(std::time::Duration::from_secs(10))?;
+        let read = read_connection(&path)?;
         let (tx, rx) = std_mpsc::channel();
+        let writer_clock = clock.clone();
         let writer = std::thread::Builder::new()
             .name("state-store".into())
-            .spawn(move || writer_loop(write, rx))
-            .map_err(io_err(dir))?;
+            .spawn(move || writer_loop(write, rx, writer_clock))
+            .map_err(io_err(&dir))?;
         Ok(Store {
             inner: Arc::new(Inner {
-                tx: Mutex::new(tx),
+                tx: Some(Mutex::new(tx)),
                 read: Mutex::new(read),
                 key,
                 path,
                 writer: Mutex::new(Some(writer)),
+                clock,
+                _lock: Some(lock),
+            }),
+        })
+    }
+
+    /// Take the state dir's lock for `command` and open the store for writing.
+    pub fn open_locked(
+        dir: &Path,
+        command: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store, OpenError> {
+        let lock = StateLock::acquire(dir, command, clock.now())?;
+        Ok(Store::open(lock, clock)?)
+    }
+
+    /// Open the store to read only, beside whatever process writes it. A state dir with
+    /// no store yet reads as an empty store (nothing migrated, nothing journaled); nothing
+    /// is created.
+    pub fn open_read_only(dir: &Path, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
+        let path = dir.join(DB_FILE);
+        let (read, key) = if path.exists() {
+            let read = read_connection(&path)?;
+            let found = schema::version(&read)?;
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::TooNew {
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            if found < SCHEMA_VERSION {
+                return Err(StoreError::NeedsUpgrade {
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            (read, read_key(&dir.join(KEY_FILE))?)
+        } else {
+            let mut mem = Connection::open_in_memory()?;
+            schema::migrate(&mut mem)?;
+            (mem, None)
+        };
+        // With no key yet no fingerprint exists to compare with: any key will do.
+        let key = key.unwrap_or_else(random_key);
+        Ok(Store {
+            inner: Arc::new(Inner {
+                tx: None,
+                read: Mutex::new(read),
+                key,
+                path,
+                writer: Mutex::new(None),
+                clock,
+                _lock: None,
             }),
         })
     }
@@ -278,23 +233,41 @@ impl Store {
         &self.inner.path
     }
 
+    pub fn is_writable(&self) -> bool {
+        self.inner.tx.is_some()
+    }
+
+    /// The store's clock (every time it records comes from it).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
     /// The key for keyed hashes (fingerprints, secret hashes). Never stored in the database.
     pub fn hash_key(&self) -> &[u8] {
         self.inner.key.expose_secret()
     }
 
     fn send(&self, msg: Msg) -> Result<(), StoreError> {
-        let tx = self.inner.tx.lock().map_err(|_| StoreError::Closed)?;
+        let tx = self.inner.tx.as_ref().ok_or(StoreError::ReadOnly)?;
+        let tx = tx.lock().map_err(|_| StoreError::Closed)?;
         tx.send(msg).map_err(|_| StoreError::Closed)
+    }
+
+    async fn ask<T>(
+        &self,
+        msg: Msg,
+        rx: oneshot::Receiver<Result<T, String>>,
+    ) -> Result<T, StoreError> {
+        self.send(msg)?;
+        rx.await
+            .map_err(|_| StoreError::Closed)?
+            .map_err(StoreError::Commit)
     }
 
     /// Record a write before sending it. Returns once the intent is durable.
     pub async fn intent(&self, intent: Intent) -> Result<JournalId, StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Msg::Intent(intent, reply))?;
-        rx.await
-            .map_err(|_| StoreError::Closed)?
-            .map_err(StoreError::Commit)
+        self.ask(Msg::Intent(intent, reply), rx).await
     }
 
     /// Record how a write ended. Committed with the next group; a crash before that
@@ -319,32 +292,54 @@ impl Store {
         scope: &str,
     ) -> Result<RunId, StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Msg::BeginRun {
+        let msg = Msg::BeginRun {
             tenant: tenant.into(),
             kind: kind.into(),
             actor: actor.into(),
             scope: scope.into(),
             reply,
-        })?;
-        rx.await
-            .map_err(|_| StoreError::Closed)?
-            .map_err(StoreError::Commit)
+        };
+        self.ask(msg, rx).await
     }
 
     pub fn finish_run(&self, run: RunId, summary_json: String) -> Result<(), StoreError> {
         self.send(Msg::FinishRun(run, summary_json))
     }
 
-    /// Wait until everything sent so far is committed.
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Msg::Flush(reply))?;
-        rx.await
-            .map_err(|_| StoreError::Closed)?
-            .map_err(StoreError::Commit)
+    /// Record who must re-register the app (A3), or that a user no longer must
+    /// (`devices` empty).
+    pub fn set_reregister(&self, tenant: &str, row: &ReregisterRow) -> Result<(), StoreError> {
+        self.send(Msg::Reregister(tenant.to_string(), row.clone()))
     }
 
-    /// Flush and stop the writer thread. Later calls fail with `Closed`.
+    pub fn set_decision(&self, tenant: &str, decision: ItemDecision) -> Result<(), StoreError> {
+        self.send(Msg::Decision(tenant.to_string(), decision))
+    }
+
+    pub fn tick(&self, tenant: &str, tick: StepTick) -> Result<(), StoreError> {
+        self.send(Msg::Tick(tenant.to_string(), tick))
+    }
+
+    /// The cutover's end state (checklist.md: 1, 2 or 3); `None` clears it.
+    pub fn set_end_state(&self, tenant: &str, end_state: Option<u8>) -> Result<(), StoreError> {
+        self.send(Msg::EndState(tenant.to_string(), end_state))
+    }
+
+    /// Remember a data file as loaded (kept the first time its hash is seen).
+    pub fn record_datafile(&self, tenant: &str, record: DataFileRecord) -> Result<(), StoreError> {
+        self.send(Msg::DataFile(tenant.to_string(), record))
+    }
+
+    /// Wait until everything sent so far is committed.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        if !self.is_writable() {
+            return Ok(());
+        }
+        let (reply, rx) = oneshot::channel();
+        self.ask(Msg::Flush(reply), rx).await
+    }
+
+    /// Flush and stop the writer thread. Later writes fail with `Closed`.
     pub fn close(&self) {
         let _ = self.send(Msg::Stop);
         if let Ok(mut w) = self.inner.writer.lock()
@@ -353,6 +348,8 @@ impl Store {
             let _ = handle.join();
         }
     }
+
+    // ------------------------------------------------------------------- reads
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         let conn = self.inner.read.lock().map_err(|_| StoreError::Closed)?;
@@ -393,85 +390,244 @@ impl Store {
         })
     }
 
-    /// Users whose last status is `status` (e.g. `failed`, to retry them).
-    pub fn users_with_status(
-        &self,
-        tenant: &str,
-        status: &str,
-    ) -> Result<Vec<UserState>, StoreError> {
+    /// Every user the store knows in `tenant` (rollout readiness, reports).
+    pub fn users(&self, tenant: &str) -> Result<Vec<UserState>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT entra_id, upn, mfa_username, fingerprint, migrated_at, status, detail, updated_at
-                 FROM users WHERE tenant = ?1 AND status = ?2 ORDER BY upn",
+                 FROM users WHERE tenant = ?1 ORDER BY upn",
             )?;
-            let rows = stmt.query_map([tenant, status], user_row)?;
+            let rows = stmt.query_map([tenant], user_row)?;
             rows.collect()
         })
     }
 
-    /// Journal entries with no recorded outcome: their effect is unknown until the user is
-    /// read back (C5).
-    pub fn open_intents(&self, tenant: &str) -> Result<Vec<JournalEntry>, StoreError> {
-        self.journal_query(
-            "SELECT id, run_id, tenant, entra_id, upn, op, intent_at, outcome, outcome_at, http_status, error, client_request_id
-             FROM journal WHERE tenant = ?1 AND outcome IS NULL ORDER BY id",
-            tenant,
-        )
+    /// Users whose last status is one of `statuses` (e.g. the retryable ones).
+    pub fn users_with_status(
+        &self,
+        tenant: &str,
+        statuses: &[UserStatusKind],
+    ) -> Result<Vec<UserState>, StoreError> {
+        let mut all = self.users(tenant)?;
+        all.retain(|u| statuses.contains(&u.status));
+        Ok(all)
     }
 
-    /// The whole journal of a tenant, oldest first (the Journal tab, reports, tests).
-    pub fn journal(&self, tenant: &str) -> Result<Vec<JournalEntry>, StoreError> {
-        self.journal_query(
-            "SELECT id, run_id, tenant, entra_id, upn, op, intent_at, outcome, outcome_at, http_status, error, client_request_id
-             FROM journal WHERE tenant = ?1 ORDER BY id",
-            tenant,
-        )
-    }
-
-    fn journal_query(&self, sql: &str, tenant: &str) -> Result<Vec<JournalEntry>, StoreError> {
+    /// Everyone who must re-register the app (A3), whatever run found them.
+    pub fn reregister(&self, tenant: &str) -> Result<Vec<ReregisterRow>, StoreError> {
         self.read(|c| {
-            let mut stmt = c.prepare(sql)?;
+            let mut stmt = c.prepare(
+                "SELECT upn, entra_id, mfa_username, devices, codes_imported
+                 FROM reregister WHERE tenant = ?1 ORDER BY upn",
+            )?;
             let rows = stmt.query_map([tenant], |r| {
-                let outcome: Option<String> = r.get(7)?;
-                Ok(JournalEntry {
-                    id: JournalId(r.get(0)?),
-                    run: r.get::<_, Option<i64>>(1)?.map(RunId),
-                    tenant: r.get(2)?,
-                    entra_id: r.get(3)?,
-                    upn: r.get(4)?,
-                    op: r.get(5)?,
-                    intent_at: r.get(6)?,
-                    outcome: outcome.as_deref().and_then(OutcomeKind::parse),
-                    outcome_at: r.get(8)?,
-                    http_status: r.get::<_, Option<i64>>(9)?.map(|s| s as u16),
-                    error: r.get(10)?,
-                    client_request_id: r.get(11)?,
+                let devices: String = r.get(3)?;
+                Ok(ReregisterRow {
+                    upn: r.get(0)?,
+                    entra_id: r.get(1)?,
+                    mfa_username: r.get(2)?,
+                    devices: serde_json::from_str(&devices).unwrap_or_default(),
+                    codes_imported: r.get(4)?,
                 })
             })?;
+            rows.collect()
+        })
+    }
+
+    /// Journal entries with no recorded outcome: their effect is unknown until the
+    /// target is read back (C5). Oldest first.
+    pub fn open_intents(&self, tenant: &str) -> Result<Vec<JournalEntry>, StoreError> {
+        let filter = JournalFilter {
+            open_only: true,
+            ..Default::default()
+        };
+        let mut rows = self.journal_page(tenant, &filter, None, usize::MAX)?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// The whole journal of a tenant, oldest first (reports, tests).
+    pub fn journal_all(&self, tenant: &str) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut rows = self.journal_page(tenant, &JournalFilter::default(), None, usize::MAX)?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// One page of the journal, newest first: entries older than `before` (keyset
+    /// paging, so hundreds of thousands of rows cost one index walk per page).
+    pub fn journal_page(
+        &self,
+        tenant: &str,
+        filter: &JournalFilter,
+        before: Option<JournalId>,
+        limit: usize,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        let (clause, mut args) = journal_where(tenant, filter);
+        let mut sql = format!(
+            "SELECT id, run_id, tenant, target_kind, target_id, target_name, op, intent_at, outcome,
+                    outcome_at, http_status, error, client_request_id
+             FROM journal WHERE {clause}"
+        );
+        if let Some(b) = before {
+            sql.push_str(&format!(" AND id < ?{}", args.len() + 1));
+            args.push(Value::Integer(b.0));
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", args.len() + 1));
+        args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
+        self.read(|c| {
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map(params_from_iter(args), journal_row)?;
+            rows.collect()
+        })
+    }
+
+    /// How many journal entries match.
+    pub fn journal_count(&self, tenant: &str, filter: &JournalFilter) -> Result<u64, StoreError> {
+        let (clause, args) = journal_where(tenant, filter);
+        let sql = format!("SELECT count(*) FROM journal WHERE {clause}");
+        self.read(|c| c.query_row(&sql, params_from_iter(args), |r| r.get::<_, i64>(0)))
+            .map(|n| n.max(0) as u64)
+    }
+
+    /// Audit entries, newest first, at most `limit`; `before` pages by row id.
+    pub fn audit_page(
+        &self,
+        tenant: &str,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, AuditEntry)>, StoreError> {
+        let (clause, mut args) = audit_where(tenant, filter);
+        let mut sql = format!(
+            "SELECT id, at, tenant, actor, action, target_kind, target_id, target_name, before,
+                    after, detail, forced
+             FROM audit WHERE {clause}"
+        );
+        if let Some(b) = before {
+            sql.push_str(&format!(" AND id < ?{}", args.len() + 1));
+            args.push(Value::Integer(b));
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", args.len() + 1));
+        args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
+        self.read(|c| {
+            let mut stmt = c.prepare(&sql)?;
+            let rows =
+                stmt.query_map(params_from_iter(args), |r| Ok((r.get(0)?, audit_row(r)?)))?;
             rows.collect()
         })
     }
 
     /// The newest `limit` audit entries of a tenant, newest first.
     pub fn audit_log(&self, tenant: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(self
+            .audit_page(tenant, &AuditFilter::default(), None, limit)?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect())
+    }
+
+    pub fn audit_count(&self, tenant: &str, filter: &AuditFilter) -> Result<u64, StoreError> {
+        let (clause, args) = audit_where(tenant, filter);
+        let sql = format!("SELECT count(*) FROM audit WHERE {clause}");
+        self.read(|c| c.query_row(&sql, params_from_iter(args), |r| r.get::<_, i64>(0)))
+            .map(|n| n.max(0) as u64)
+    }
+
+    /// The newest audit entry about one target (what this tool last wrote there: the
+    /// drift check compares it with the live value).
+    pub fn last_change(
+        &self,
+        tenant: &str,
+        kind: TargetKind,
+        target_id: &str,
+    ) -> Result<Option<AuditEntry>, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT id, at, tenant, actor, action, target_kind, target_id, target_name, before,
+                        after, detail, forced
+                 FROM audit WHERE tenant = ?1 AND target_kind = ?2 AND target_id = ?3
+                 ORDER BY id DESC LIMIT 1",
+                params![tenant, kind.as_str(), target_id],
+                audit_row,
+            )
+            .optional()
+        })
+    }
+
+    pub fn decisions(&self, tenant: &str) -> Result<Vec<ItemDecision>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare(
-                "SELECT at, tenant, actor, action, target, before, after, detail
-                 FROM audit WHERE tenant = ?1 ORDER BY id DESC LIMIT ?2",
+                "SELECT item_id, kind, name, decision, status, note, actor, updated_at
+                 FROM inventory_decisions WHERE tenant = ?1 ORDER BY item_id",
             )?;
-            let rows = stmt.query_map(params![tenant, limit as i64], |r| {
-                let at: String = r.get(0)?;
-                Ok(AuditEntry {
-                    at: DateTime::parse_from_rfc3339(&at)
-                        .map(|d| d.with_timezone(&Utc))
-                        .unwrap_or_default(),
-                    tenant: r.get(1)?,
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    target: r.get(4)?,
-                    before: r.get(5)?,
-                    after: r.get(6)?,
-                    detail: r.get(7)?,
+            let rows = stmt.query_map([tenant], |r| {
+                let status: String = r.get(4)?;
+                Ok(ItemDecision {
+                    item_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    name: r.get(2)?,
+                    decision: r.get(3)?,
+                    status: ItemStatus::parse(&status).unwrap_or(ItemStatus::Pending),
+                    note: r.get(5)?,
+                    actor: r.get(6)?,
+                    updated_at: parse_time(&r.get::<_, String>(7)?),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    pub fn ticks(&self, tenant: &str) -> Result<Vec<StepTick>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT step_id, done, note, actor, at, forced FROM checklist_ticks
+                 WHERE tenant = ?1 ORDER BY step_id",
+            )?;
+            let rows = stmt.query_map([tenant], |r| {
+                Ok(StepTick {
+                    step_id: r.get(0)?,
+                    done: r.get(1)?,
+                    note: r.get(2)?,
+                    actor: r.get(3)?,
+                    at: parse_time(&r.get::<_, String>(4)?),
+                    forced: r.get(5)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// The checklist's end state and start, if the checklist was begun.
+    pub fn checklist(&self, tenant: &str) -> Result<Option<ChecklistRecord>, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT end_state, started_at FROM checklist WHERE tenant = ?1",
+                [tenant],
+                |r| {
+                    let end: Option<i64> = r.get(0)?;
+                    Ok(ChecklistRecord {
+                        end_state: end.and_then(|e| u8::try_from(e).ok()),
+                        started_at: parse_time_opt(r.get(1)?),
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    /// Data files seen, oldest first.
+    pub fn datafiles(&self, tenant: &str) -> Result<Vec<DataFileRecord>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT sha256, size, modified, first_seen FROM datafile_seen
+                 WHERE tenant = ?1 ORDER BY first_seen",
+            )?;
+            let rows = stmt.query_map([tenant], |r| {
+                Ok(DataFileRecord {
+                    sha256: r.get(0)?,
+                    size: r.get::<_, i64>(1)?.max(0) as u64,
+                    modified: parse_time_opt(r.get(2)?),
+                    first_seen: parse_time(&r.get::<_, String>(3)?),
                 })
             })?;
             rows.collect()
@@ -479,365 +635,181 @@ impl Store {
     }
 }
 
+/// `LIKE` with `%` and `_` in the needle taken literally.
+fn like_pattern(needle: &str) -> String {
+    let mut p = String::from("%");
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn journal_where(tenant: &str, f: &JournalFilter) -> (String, Vec<Value>) {
+    let mut clause = String::from("tenant = ?1");
+    let mut args = vec![Value::Text(tenant.to_string())];
+    if let Some(k) = f.kind {
+        args.push(Value::Text(k.as_str().into()));
+        clause.push_str(&format!(" AND target_kind = ?{}", args.len()));
+    }
+    if let Some(t) = &f.target {
+        args.push(Value::Text(t.clone()));
+        args.push(Value::Text(like_pattern(t)));
+        clause.push_str(&format!(
+            " AND (target_id = ?{} OR target_name LIKE ?{} ESCAPE '\\')",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    if let Some(s) = f.since {
+        args.push(Value::Text(time_text(s)));
+        clause.push_str(&format!(" AND intent_at >= ?{}", args.len()));
+    }
+    if let Some(u) = f.until {
+        args.push(Value::Text(time_text(u)));
+        clause.push_str(&format!(" AND intent_at < ?{}", args.len()));
+    }
+    if f.open_only {
+        clause.push_str(" AND outcome IS NULL");
+    }
+    (clause, args)
+}
+
+fn audit_where(tenant: &str, f: &AuditFilter) -> (String, Vec<Value>) {
+    let mut clause = String::from("tenant = ?1");
+    let mut args = vec![Value::Text(tenant.to_string())];
+    if let Some(k) = f.kind {
+        args.push(Value::Text(k.as_str().into()));
+        clause.push_str(&format!(" AND target_kind = ?{}", args.len()));
+    }
+    if let Some(t) = &f.target {
+        args.push(Value::Text(t.clone()));
+        args.push(Value::Text(like_pattern(t)));
+        clause.push_str(&format!(
+            " AND (target_id = ?{} OR target_name LIKE ?{} ESCAPE '\\')",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    if let Some(s) = f.since {
+        args.push(Value::Text(time_text(s)));
+        clause.push_str(&format!(" AND at >= ?{}", args.len()));
+    }
+    if let Some(u) = f.until {
+        args.push(Value::Text(time_text(u)));
+        clause.push_str(&format!(" AND at < ?{}", args.len()));
+    }
+    (clause, args)
+}
+
+fn target_of(kind: &str, id: String, name: String) -> Target {
+    // The schema's CHECK admits only known kinds; a row that still fails to parse reads
+    // as a user's methods, the only kind older stores had.
+    Target::new(
+        TargetKind::parse(kind).unwrap_or(TargetKind::UserMethod),
+        id,
+        name,
+    )
+}
+
+fn journal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
+    let kind: String = r.get(3)?;
+    let outcome: Option<String> = r.get(8)?;
+    Ok(JournalEntry {
+        id: JournalId(r.get(0)?),
+        run: r.get::<_, Option<i64>>(1)?.map(RunId),
+        tenant: r.get(2)?,
+        target: target_of(&kind, r.get(4)?, r.get(5)?),
+        op: r.get(6)?,
+        intent_at: parse_time(&r.get::<_, String>(7)?),
+        outcome: outcome.as_deref().and_then(OutcomeKind::parse),
+        outcome_at: parse_time_opt(r.get(9)?),
+        http_status: r.get::<_, Option<i64>>(10)?.map(|s| s as u16),
+        error: r.get(11)?,
+        client_request_id: r.get(12)?,
+    })
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    let kind: String = r.get(5)?;
+    Ok(AuditEntry {
+        at: parse_time(&r.get::<_, String>(1)?),
+        tenant: r.get(2)?,
+        actor: r.get(3)?,
+        action: r.get(4)?,
+        target: target_of(&kind, r.get(6)?, r.get(7)?),
+        before: r.get(8)?,
+        after: r.get(9)?,
+        detail: r.get(10)?,
+        forced: r.get(11)?,
+    })
+}
+
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserState> {
     let fp: Option<Vec<u8>> = r.get(3)?;
+    let status: String = r.get(5)?;
     Ok(UserState {
         entra_id: r.get(0)?,
         upn: r.get(1)?,
         mfa_username: r.get(2)?,
         fingerprint: fp.and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok()),
-        migrated_at: r.get(4)?,
-        status: r.get(5)?,
+        migrated_at: parse_time_opt(r.get(4)?),
+        status: UserStatusKind::parse(&status).unwrap_or(UserStatusKind::Failed),
         detail: r.get(6)?,
-        updated_at: r.get(7)?,
+        updated_at: parse_time(&r.get::<_, String>(7)?),
     })
 }
 
-fn load_or_create_key(path: &Path) -> Result<SecretBox<[u8; 32]>, StoreError> {
-    use std::io::{Read, Write};
+/// A store could not be opened for writing: held by another process, or broken.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Locked(#[from] super::lock::LockError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn random_key() -> SecretBox<[u8; 32]> {
+    let mut key = [0u8; 32];
+    rand::fill(&mut key);
+    SecretBox::new(Box::new(key))
+}
+
+/// The key, if the state dir has one.
+fn read_key(path: &Path) -> Result<Option<SecretBox<[u8; 32]>>, StoreError> {
+    use std::io::Read;
     match std::fs::File::open(path) {
-        Ok(mut f) => {
+        Ok(f) => {
             let mut buf = Vec::new();
-            f.read_to_end(&mut buf).map_err(io_err(path))?;
+            // One byte over the key's size is enough to know it is wrong.
+            f.take(33).read_to_end(&mut buf).map_err(io_err(path))?;
             let key: [u8; 32] = buf
                 .as_slice()
                 .try_into()
                 .map_err(|_| StoreError::BadKey(path.to_path_buf()))?;
-            Ok(SecretBox::new(Box::new(key)))
+            Ok(Some(SecretBox::new(Box::new(key))))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = [0u8; 32];
-            rand::fill(&mut key);
-            let tmp = path.with_extension("key.tmp");
-            let mut f = crate::config::create_private_file(&tmp).map_err(io_err(&tmp))?;
-            f.write_all(&key).map_err(io_err(&tmp))?;
-            f.sync_all().map_err(io_err(&tmp))?;
-            std::fs::rename(&tmp, path).map_err(io_err(path))?;
-            Ok(SecretBox::new(Box::new(key)))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err(path)(e)),
     }
 }
 
-/// Answers a waiter once its group's commit is known.
-type Reply = Box<dyn FnOnce(Result<(), String>)>;
-
-/// The writer thread: take everything queued, apply it in one transaction, then answer
-/// the waiters. Under load one fsync covers many writes.
-///
-/// Each message runs inside its own savepoint: one that fails (a constraint, a full disk
-/// on that row) is rolled back and answered with its error alone, and the rest of the
-/// group still commits. Waiters hear "ok" only after the commit is durable.
-fn writer_loop(mut conn: Connection, rx: std_mpsc::Receiver<Msg>) {
-    let mut stop = false;
-    while !stop {
-        let Ok(first) = rx.recv() else { break };
-        let mut batch = vec![first];
-        while batch.len() < 512 {
-            match rx.try_recv() {
-                Ok(m) => batch.push(m),
-                Err(_) => break,
-            }
-        }
-        let mut replies: Vec<Reply> = Vec::new();
-        let result = (|| -> rusqlite::Result<()> {
-            let mut tx = conn.transaction()?;
-            for msg in batch {
-                if matches!(msg, Msg::Stop) {
-                    stop = true;
-                    continue;
-                }
-                let sp = tx.savepoint()?;
-                match apply_msg(&sp, msg) {
-                    (Ok(()), reply) => {
-                        sp.commit()?;
-                        replies.extend(reply);
-                    }
-                    (Err(e), reply) => {
-                        drop(sp);
-                        tracing::error!(error = %e, "state store: a write was refused");
-                        if let Some(reply) = reply {
-                            reply(Err(e.to_string()));
-                        }
-                    }
-                }
-            }
-            tx.commit()
-        })();
-        let result = result.map_err(|e| e.to_string());
-        if let Err(e) = &result {
-            tracing::error!(error = %e, "state store commit failed");
-        }
-        for reply in replies {
-            reply(result.clone());
-        }
+fn load_or_create_key(path: &Path) -> Result<SecretBox<[u8; 32]>, StoreError> {
+    use std::io::Write;
+    if let Some(key) = read_key(path)? {
+        return Ok(key);
     }
-}
-
-/// Apply one message; the reply (if the message has a waiter) is answered by the caller
-/// once the group's fate is known.
-fn apply_msg(conn: &Connection, msg: Msg) -> (rusqlite::Result<()>, Option<Reply>) {
-    match msg {
-        Msg::Intent(i, reply) => {
-            let r = conn.execute(
-                "INSERT INTO journal (run_id, tenant, entra_id, upn, op, intent_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    i.run.map(|r| r.0),
-                    i.tenant,
-                    i.entra_id,
-                    i.upn,
-                    i.op,
-                    now_text()
-                ],
-            );
-            let id = JournalId(conn.last_insert_rowid());
-            (
-                r.map(|_| ()),
-                Some(Box::new(move |r: Result<(), String>| {
-                    let _ = reply.send(r.map(|_| id));
-                })),
-            )
-        }
-        Msg::Outcome(id, o) => (
-            conn.execute(
-                "UPDATE journal SET outcome = ?2, outcome_at = ?3, http_status = ?4, error = ?5,
-                        client_request_id = COALESCE(?6, client_request_id)
-                 WHERE id = ?1",
-                params![
-                    id.0,
-                    o.kind.as_str(),
-                    now_text(),
-                    o.http_status.map(i64::from),
-                    o.error,
-                    o.client_request_id
-                ],
-            )
-            .map(|_| ()),
-            None,
-        ),
-        Msg::User(u) => {
-            let now = now_text();
-            let r = match u.tracking {
-                Tracking::Migrated(fp) => conn.execute(
-                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, fingerprint, migrated_at, status, detail, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)
-                     ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
-                       mfa_username = excluded.mfa_username, fingerprint = excluded.fingerprint,
-                       migrated_at = excluded.migrated_at, status = excluded.status,
-                       detail = excluded.detail, updated_at = excluded.updated_at",
-                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, &fp[..], now, u.status, u.detail],
-                ),
-                Tracking::Keep => conn.execute(
-                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, status, detail, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
-                       mfa_username = excluded.mfa_username, status = excluded.status,
-                       detail = excluded.detail, updated_at = excluded.updated_at",
-                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, u.status, u.detail, now],
-                ),
-                Tracking::Forget => conn.execute(
-                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, status, detail, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
-                       mfa_username = excluded.mfa_username, fingerprint = NULL,
-                       status = excluded.status, detail = excluded.detail,
-                       updated_at = excluded.updated_at",
-                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, u.status, u.detail, now],
-                ),
-            };
-            (r.map(|_| ()), None)
-        }
-        Msg::Audit(a) => (
-            conn.execute(
-                "INSERT INTO audit (at, tenant, actor, action, target, before, after, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    a.at.to_rfc3339_opts(SecondsFormat::Millis, true),
-                    a.tenant,
-                    a.actor,
-                    a.action,
-                    a.target,
-                    a.before,
-                    a.after,
-                    a.detail
-                ],
-            )
-            .map(|_| ()),
-            None,
-        ),
-        Msg::BeginRun {
-            tenant,
-            kind,
-            actor,
-            scope,
-            reply,
-        } => {
-            let r = conn.execute(
-                "INSERT INTO runs (tenant, kind, actor, scope, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![tenant, kind, actor, scope, now_text()],
-            );
-            let id = RunId(conn.last_insert_rowid());
-            (
-                r.map(|_| ()),
-                Some(Box::new(move |r: Result<(), String>| {
-                    let _ = reply.send(r.map(|_| id));
-                })),
-            )
-        }
-        Msg::FinishRun(run, summary) => (
-            conn.execute(
-                "UPDATE runs SET finished_at = ?2, summary = ?3 WHERE id = ?1",
-                params![run.0, now_text(), summary],
-            )
-            .map(|_| ()),
-            None,
-        ),
-        Msg::Flush(reply) => (
-            Ok(()),
-            Some(Box::new(move |r: Result<(), String>| {
-                let _ = reply.send(r);
-            })),
-        ),
-        Msg::Stop => (Ok(()), None),
-    }
+    let key = random_key();
+    let tmp = path.with_extension("key.tmp");
+    let mut f = crate::config::create_private_file(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(key.expose_secret()).map_err(io_err(&tmp))?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    Ok(key)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn intent(user: &str) -> Intent {
-        Intent {
-            run: None,
-            tenant: "t".into(),
-            entra_id: user.into(),
-            upn: format!("{user}@contoso.com"),
-            op: r#"{"op":"add_phone"}"#.into(),
-        }
-    }
-
-    #[tokio::test]
-    async fn intents_stay_open_until_an_outcome() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let store = Store::open(dir.path())?;
-        let a = store.intent(intent("a")).await?;
-        let b = store.intent(intent("b")).await?;
-        store.outcome(
-            a,
-            Outcome {
-                kind: OutcomeKind::Ok,
-                http_status: Some(201),
-                error: None,
-                client_request_id: Some("r1".into()),
-            },
-        )?;
-        store.flush().await?;
-        let open = store.open_intents("t")?;
-        assert_eq!(open.iter().map(|e| e.id).collect::<Vec<_>>(), [b]);
-        store.close();
-        // A new process sees the same open intent.
-        let again = Store::open(dir.path())?;
-        assert_eq!(again.open_intents("t")?.len(), 1);
-        again.close();
-        Ok(())
-    }
-
-    #[tokio::test]
-    async fn fingerprints_and_files_are_private() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let store = Store::open(dir.path())?;
-        store.update_user(UserUpdate {
-            tenant: "t".into(),
-            entra_id: "u1".into(),
-            upn: "u1@contoso.com".into(),
-            mfa_username: Some("CONTOSO\\u1".into()),
-            status: "verified".into(),
-            detail: None,
-            tracking: Tracking::Migrated([7; 32]),
-        })?;
-        store.flush().await?;
-        assert_eq!(store.fingerprints("t")?.get("u1"), Some(&[7; 32]));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mut checked = 0;
-            // SQLite creates the WAL and shared-memory files with the database's mode.
-            for f in [DB_FILE, KEY_FILE, "state.sqlite-wal", "state.sqlite-shm"] {
-                if !dir.path().join(f).exists() {
-                    continue;
-                }
-                let mode = std::fs::metadata(dir.path().join(f))?.permissions().mode() & 0o777;
-                assert_eq!(mode, 0o600, "{f}");
-                checked += 1;
-            }
-            assert_eq!(checked, 4, "the WAL files exist while the store is open");
-        }
-        let key_before = store.hash_key().to_vec();
-        store.close();
-        // The key persists, so fingerprints stay comparable across runs.
-        let again = Store::open(dir.path())?;
-        assert_eq!(again.hash_key(), key_before.as_slice());
-        again.close();
-        Ok(())
-    }
-
-    #[tokio::test]
-    async fn a_refused_write_does_not_take_its_group_down() -> Result<(), Box<dyn std::error::Error>>
-    {
-        let dir = tempfile::tempdir()?;
-        let store = Store::open(dir.path())?;
-        // A run id that does not exist violates the journal's foreign key.
-        let mut bad = intent("bad");
-        bad.run = Some(RunId(999));
-        let (bad, good) = tokio::join!(store.intent(bad), store.intent(intent("good")));
-        assert!(bad.is_err());
-        let good = good?;
-        let open = store.open_intents("t")?;
-        assert_eq!(open.iter().map(|e| e.id).collect::<Vec<_>>(), [good]);
-        store.close();
-        Ok(())
-    }
-
-    #[tokio::test]
-    async fn a_failed_attempt_forgets_the_fingerprint() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let store = Store::open(dir.path())?;
-        let update = |status: &str, tracking| UserUpdate {
-            tenant: "t".into(),
-            entra_id: "u1".into(),
-            upn: "u1@contoso.com".into(),
-            mfa_username: None,
-            status: status.into(),
-            detail: None,
-            tracking,
-        };
-        store.update_user(update("verified", Tracking::Migrated([1; 32])))?;
-        store.update_user(update("skipped", Tracking::Keep))?;
-        store.flush().await?;
-        assert_eq!(store.fingerprints("t")?.get("u1"), Some(&[1; 32]));
-        store.update_user(update("failed", Tracking::Forget))?;
-        store.flush().await?;
-        assert!(store.fingerprints("t")?.is_empty());
-        let u = store.user("t", "u1")?.ok_or("user row")?;
-        assert_eq!(u.status, "failed");
-        assert!(u.migrated_at.is_some(), "the last migration time stays");
-        store.close();
-        Ok(())
-    }
-
-    #[test]
-    fn refuses_a_newer_schema() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        {
-            let c = Connection::open(dir.path().join(DB_FILE))?;
-            c.execute_batch("PRAGMA user_version = 99")?;
-        }
-        let err = Store::open(dir.path())
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(err.contains("newer"), "{err}");
-        Ok(())
-    }
-}
+mod tests;

@@ -163,6 +163,34 @@ impl GraphClient {
         self.find_groups_by_name(query).await
     }
 
+    /// Groups whose display name starts with `prefix` (the group picker), at most `top`,
+    /// by name. `startswith` on groups is an advanced query.
+    pub async fn search_groups(&self, prefix: &str, top: usize) -> Result<Vec<Group>, GraphError> {
+        let filter = format!("startswith(displayName,{})", odata_string(prefix));
+        let path = format!(
+            "/groups?$filter={}&$select={}&$top={}&$count=true",
+            encode_query_value(&filter),
+            Group::SELECT,
+            top.clamp(1, 999)
+        );
+        let mut pager = Pager::<Group>::new(self, ApiVersion::V1, path, GROUPS_READ).advanced();
+        let mut groups = pager.next_page().await?.unwrap_or_default();
+        groups.truncate(top);
+        Ok(groups)
+    }
+
+    /// How many users a group holds, nested groups included (`@odata.count` of a
+    /// one-item page).
+    pub async fn count_group_users(&self, group_id: &str) -> Result<Option<u64>, GraphError> {
+        let path = format!(
+            "/groups/{}/transitiveMembers/microsoft.graph.user?$select=id&$top=1&$count=true",
+            encode_segment(group_id)
+        );
+        let mut pager = Pager::<User>::new(self, ApiVersion::V1, path, GROUPS_READ).advanced();
+        pager.next_page().await?;
+        Ok(pager.count())
+    }
+
     /// Every user in the group, nested groups expanded (`transitiveMembers` cast to
     /// users, 999 per page; an advanced query, so `ConsistencyLevel` goes with every
     /// page).

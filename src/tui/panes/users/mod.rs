@@ -151,6 +151,21 @@ impl UsersPane {
         self.load = Some(Load::NotFound { query });
     }
 
+    /// The engine began loading `group`'s members. The same group again (a sync cycle,
+    /// a refresh) keeps its rows, marks and selection, and pages update them in place;
+    /// another group starts afresh.
+    pub fn loading(&mut self, group: GroupInfo) {
+        if self.group.as_ref().is_some_and(|g| g.id == group.id) {
+            self.load = Some(Load::Loading {
+                loaded: self.rows.len(),
+            });
+            self.group = Some(group);
+            self.touch();
+        } else {
+            let _ = self.begin(group);
+        }
+    }
+
     /// Start loading `group`: everything of the previous group goes.
     pub fn begin(&mut self, group: GroupInfo) -> Command {
         let id = group.id.clone();

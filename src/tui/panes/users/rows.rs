@@ -174,13 +174,26 @@ impl Rows {
     }
 
     /// Append a page; returns the index of its first row.
+    /// Add a page of members; a member already listed (the group loaded again, for a
+    /// sync cycle or a refresh) is updated in place, never listed twice. Returns the
+    /// index of the first new row.
     pub fn push_page(&mut self, page: Vec<Member>, data: Option<&DataSet>) -> u32 {
         let first = self.rows.len() as u32;
         self.rows.reserve(page.len());
         if self.starts.is_empty() {
             self.starts.push(0);
         }
+        let mut changed = false;
         for member in page {
+            if let Some(i) = self.find(&member.entra.id) {
+                if let Some(row) = self.rows.get_mut(i as usize)
+                    && row.member != member
+                {
+                    row.member = member;
+                    changed = true;
+                }
+                continue;
+            }
             let i = self.rows.len() as u32;
             match uuid::Uuid::parse_str(&member.entra.id) {
                 Ok(g) => {
@@ -202,6 +215,9 @@ impl Rows {
             self.starts.push(self.hay.len() as u32);
             self.bits.push(row_bits(&row, data));
             self.rows.push(row);
+        }
+        if changed {
+            self.rebuild_derived(data);
         }
         first
     }

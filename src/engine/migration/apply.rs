@@ -12,13 +12,12 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use super::entra;
 use super::ops;
-use super::protocol::UserStatus;
 use super::run::{Planned, RunCtx};
-use super::store::{AuditEntry, Intent, JournalId, Outcome, OutcomeKind};
+use crate::engine::entra;
+use crate::engine::protocol::UserStatus;
+use crate::engine::store::{AuditEntry, Intent, JournalId, Outcome, OutcomeKind, Target};
 use crate::graph::GraphError;
 use crate::graph::NewHardwareToken;
 use crate::graph::model::HashFunction as WireHash;
@@ -70,8 +69,7 @@ pub(crate) async fn apply_user(ctx: &RunCtx, item: &mut Planned) -> Result<(), F
             .intent(Intent {
                 run: ctx.run,
                 tenant: ctx.shared.tenant.clone(),
-                entra_id: user.clone(),
-                upn: item.work.entra.upn.clone(),
+                target: Target::user(user.clone(), item.work.entra.upn.clone()),
                 op: ops::journal_text(&op),
             })
             .await
@@ -86,7 +84,7 @@ pub(crate) async fn apply_user(ctx: &RunCtx, item: &mut Planned) -> Result<(), F
             Ok(()) => {
                 close(ctx, journal, OutcomeKind::Ok, None);
                 audit(ctx, item, &op, journal, None);
-                ctx.stats.writes.fetch_add(1, Ordering::Relaxed);
+                ctx.wrote();
                 done += 1;
             }
             Err(e) if e.outcome_unknown() => {
@@ -121,7 +119,7 @@ pub(crate) async fn apply_user(ctx: &RunCtx, item: &mut Planned) -> Result<(), F
                         journal,
                         Some("no answer came; the read-back shows it applied"),
                     );
-                    ctx.stats.writes.fetch_add(1, Ordering::Relaxed);
+                    ctx.wrote();
                     done += 1;
                 }
                 if reconciles > MAX_RECONCILES {
@@ -413,10 +411,11 @@ fn audit(ctx: &RunCtx, item: &Planned, op: &Op, journal: JournalId, note: Option
         tenant: ctx.shared.tenant.clone(),
         actor: ctx.shared.actor.clone(),
         action: action.to_string(),
-        target: item.work.entra.upn.clone(),
+        target: Target::user(item.work.entra.id.clone(), item.work.entra.upn.clone()),
         before,
         after,
         detail: Some(detail),
+        forced: false,
     };
     if let Err(e) = ctx.shared.store.audit(entry) {
         tracing::error!(error = %e, "the audit log refused an entry");

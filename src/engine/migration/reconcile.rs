@@ -7,11 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use super::entra::{self, USERS_PER_BATCH};
 use super::ops;
-use super::protocol::Reconciliation;
-use super::store::{AuditEntry, JournalEntry, Outcome, OutcomeKind, Store, Tracking, UserUpdate};
-use super::{Clock, protocol::EngineError};
+use crate::clock::Clock;
+use crate::engine::entra::{self, USERS_PER_BATCH};
+use crate::engine::protocol::{EngineError, Reconciliation};
+use crate::engine::store::{
+    AuditEntry, JournalEntry, Outcome, OutcomeKind, Store, TargetKind, Tracking, UserStatusKind,
+    UserUpdate,
+};
 use crate::graph::GraphClient;
 use crate::migrate::Op;
 
@@ -34,10 +37,16 @@ impl Reconciler<'_> {
     pub(crate) async fn run(&self) -> (Reconciliation, Vec<EngineError>) {
         let mut summary = Reconciliation::default();
         let mut errors = Vec::new();
+        // Writes to users' methods are decided here by reading the user back; the
+        // rollout and federation services reconcile their own targets.
         let open = match self.store.open_intents(self.tenant) {
-            Ok(o) => o,
+            Ok(o) => o
+                .into_iter()
+                .filter(|e| e.target.kind == TargetKind::UserMethod)
+                .collect::<Vec<_>>(),
             Err(e) => {
                 errors.push(EngineError {
+                    request: None,
                     context: "reading the write journal".into(),
                     message: e.to_string(),
                 });
@@ -52,7 +61,7 @@ impl Reconciler<'_> {
         for entry in open {
             let op = serde_json::from_str::<Op>(&entry.op).ok();
             by_user
-                .entry(entry.entra_id.clone())
+                .entry(entry.target.id.clone())
                 .or_default()
                 .push((entry, op));
         }
@@ -81,6 +90,7 @@ impl Reconciler<'_> {
                     Err(e) => {
                         summary.unresolved += entries.len();
                         errors.push(EngineError {
+                            request: None,
                             context: format!("reconciling open writes of {user}"),
                             message: format!(
                                 "{}; the writes stay open and are reconciled at the next start",
@@ -100,6 +110,7 @@ impl Reconciler<'_> {
                     (Err(e), true) => {
                         summary.unresolved += entries.len();
                         errors.push(EngineError {
+                            request: None,
                             context: format!("reconciling open writes of {user}"),
                             message: format!(
                                 "looking up hardware tokens: {}; the writes stay open",
@@ -111,10 +122,11 @@ impl Reconciler<'_> {
                 };
                 let mut upn = user.clone();
                 for (entry, op) in entries {
-                    upn = entry.upn.clone();
+                    upn = entry.target.name.clone();
                     let Some(op) = op else {
                         summary.unresolved += 1;
                         errors.push(EngineError {
+                            request: None,
                             context: format!("reconciling journal entry {}", entry.id.0),
                             message: "the entry's operation is not one this build knows; it \
                                       stays open"
@@ -142,6 +154,7 @@ impl Reconciler<'_> {
                     };
                     if let Err(e) = self.store.outcome(entry.id, outcome) {
                         errors.push(EngineError {
+                            request: None,
                             context: format!("closing journal entry {}", entry.id.0),
                             message: e.to_string(),
                         });
@@ -155,12 +168,13 @@ impl Reconciler<'_> {
                     entra_id: user.clone(),
                     upn,
                     mfa_username: None,
-                    status: "interrupted".into(),
+                    status: UserStatusKind::Interrupted,
                     detail: Some("a run was interrupted while writing this user".into()),
                     tracking: Tracking::Forget,
                 };
                 if let Err(e) = self.store.update_user(update) {
                     errors.push(EngineError {
+                        request: None,
                         context: format!("recording {user}"),
                         message: e.to_string(),
                     });
@@ -169,6 +183,7 @@ impl Reconciler<'_> {
         }
         if let Err(e) = self.store.flush().await {
             errors.push(EngineError {
+                request: None,
                 context: "reconciling the write journal".into(),
                 message: e.to_string(),
             });
@@ -188,10 +203,11 @@ impl Reconciler<'_> {
             tenant: self.tenant.to_string(),
             actor: self.actor.to_string(),
             action: action.to_string(),
-            target: entry.upn.clone(),
+            target: entry.target.clone(),
             before,
             after,
             detail: Some(detail),
+            forced: false,
         });
     }
 }

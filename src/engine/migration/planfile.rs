@@ -1,8 +1,15 @@
 //! Saved plans (`plan --out FILE`, `migrate --plan FILE`): the plans of a dry run with
 //! what they were made from — the data set's digest, the settings, the tenant and group,
-//! and per user a digest of the Entra state read for the plan. Applying checks all of
-//! them and refuses when anything changed, so what is applied is exactly what was
-//! reviewed (ux.md: terraform's plan/apply).
+//! and per user a digest of the Entra state read for the plan.
+//!
+//! A saved plan is a commitment, not a list of instructions: `plan --out` prints a digest
+//! of the whole plan (tenant, group, every user and every operation), `migrate --plan`
+//! shows it again (and `--expect-digest` pins the one a change ticket reviewed), and each
+//! user's operations are applied only if planning that user now — from the current data,
+//! settings and Entra state, and the user's own match in the group — gives exactly the
+//! saved operations. An edited file, a changed user, or a user moved between entries is
+//! refused with the first difference, and nothing is written (ux.md: terraform's
+//! plan/apply).
 //!
 //! Plans hold no secrets (tokens are named by serial), so neither does the file; it is
 //! written 0600 all the same, as it names users and phone numbers.
@@ -13,6 +20,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use sha2::{Digest, Sha256};
 
 use crate::migrate::{MigrationSettings, Plan};
 
@@ -64,7 +73,91 @@ pub enum PlanFileError {
     Format { path: String, detail: String },
 }
 
+/// The first way `now` differs from the `saved` plan of the same user, if any.
+pub fn difference(saved: &Plan, now: &Plan) -> Option<String> {
+    if saved.user.entra_id != now.user.entra_id {
+        return Some(format!(
+            "the saved entry is for Entra user {}, not {}",
+            saved.user.entra_id, now.user.entra_id
+        ));
+    }
+    if saved.user.mfa_username != now.user.mfa_username || saved.user.mfa_user != now.user.mfa_user
+    {
+        return Some(format!(
+            "the saved entry is for MFA Server user {:?}; the user matches {:?} now",
+            saved.user.mfa_username, now.user.mfa_username
+        ));
+    }
+    let n = saved.ops.len().max(now.ops.len());
+    for i in 0..n {
+        match (saved.ops.get(i), now.ops.get(i)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(a), Some(b)) => {
+                return Some(format!(
+                    "operation {}: the plan says \"{a}\", planning now gives \"{b}\"",
+                    i + 1
+                ));
+            }
+            (Some(a), None) => {
+                return Some(format!(
+                    "operation {}: the plan says \"{a}\", planning now gives nothing",
+                    i + 1
+                ));
+            }
+            (None, Some(b)) => {
+                return Some(format!(
+                    "operation {}: the plan has none, planning now gives \"{b}\"",
+                    i + 1
+                ));
+            }
+            (None, None) => {}
+        }
+    }
+    None
+}
+
+/// What the digest covers, in a fixed order: change it only with the format.
+#[derive(Serialize)]
+struct Committed<'a> {
+    format: &'a str,
+    tenant: &'a str,
+    group: Option<&'a str>,
+    data_digest: &'a str,
+    settings: &'a MigrationSettings,
+    users: Vec<(&'a str, &'a str, &'a str, &'a [crate::migrate::Op])>,
+}
+
 impl PlanFile {
+    /// The digest of the whole plan: tenant, group, data, settings, and every user with
+    /// every operation, in the file's order. Computed from the content (never stored in
+    /// it), so an edit to any of them gives another digest.
+    pub fn digest(&self) -> String {
+        let committed = Committed {
+            format: &self.format,
+            tenant: &self.tenant,
+            group: self.group.as_ref().map(|g| g.id.as_str()),
+            data_digest: &self.data_digest,
+            settings: &self.settings,
+            users: self
+                .users
+                .iter()
+                .map(|u| {
+                    (
+                        u.plan.user.entra_id.as_str(),
+                        u.plan.user.upn.as_str(),
+                        u.plan.user.mfa_username.as_str(),
+                        u.plan.ops.as_slice(),
+                    )
+                })
+                .collect(),
+        };
+        let bytes = serde_json::to_vec(&committed).unwrap_or_default();
+        let mut h = Sha256::new();
+        h.update(b"mfa-cutover plan digest v1\0");
+        h.update(&bytes);
+        data_encoding::HEXLOWER.encode(&h.finalize())
+    }
+
     /// Write the file (0600), through a temporary file so a reader never sees half.
     pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
         let err = |source| PlanFileError::Write {
@@ -124,24 +217,42 @@ impl PlanFile {
             let (a, b) = (&self.settings, settings);
             if a.default_method != b.default_method {
                 diffs.push(format!(
-                    "default_method {:?} → {:?}",
-                    a.default_method, b.default_method
+                    "default_method {} → {} (pass --default-method {} as the plan was made)",
+                    a.default_method.name(),
+                    b.default_method.name(),
+                    a.default_method.name()
                 ));
             }
             if a.mobile_app != b.mobile_app {
                 diffs.push(format!(
-                    "mobile_app {:?} → {:?}",
-                    a.mobile_app, b.mobile_app
+                    "mobile_app {} → {} (pass --mobile-app {})",
+                    a.mobile_app.name(),
+                    b.mobile_app.name(),
+                    a.mobile_app.name()
                 ));
             }
             if a.include_disabled != b.include_disabled {
                 diffs.push(format!(
-                    "include_disabled {} → {}",
-                    a.include_disabled, b.include_disabled
+                    "include_disabled {} → {} ({})",
+                    a.include_disabled,
+                    b.include_disabled,
+                    if a.include_disabled {
+                        "pass --include-disabled"
+                    } else {
+                        "leave out --include-disabled and `include_disabled` in the config file"
+                    }
                 ));
             }
             if a.match_attribute != b.match_attribute {
-                diffs.push("match_attribute".to_string());
+                diffs.push(match &a.match_attribute {
+                    Some(m) => format!(
+                        "match_attribute (pass --match-attribute {}={})",
+                        m.mfa_server, m.entra
+                    ),
+                    None => "match_attribute (the plan was made without one: leave out \
+                             --match-attribute and `match_attribute`)"
+                        .to_string(),
+                });
             }
             if a.hardware_oath_available != b.hardware_oath_available {
                 diffs.push("cloud (hardware OATH availability)".to_string());
@@ -208,6 +319,9 @@ mod tests {
         assert_eq!(c.len(), 3, "{c:?}");
         assert!(c[0].contains("tenant"));
         assert!(c[1].contains("data file"));
-        assert!(c[2].contains("default_method IfNotSet → Always"), "{c:?}");
+        assert!(
+            c[2].contains("default_method if-not-set → always (pass --default-method if-not-set"),
+            "{c:?}"
+        );
     }
 }

@@ -22,14 +22,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OnceCell, mpsc};
 use tokio::task::JoinSet;
 
-use super::core::Internal;
-use super::entra::{self, Policy, USERS_PER_BATCH};
-use super::ops;
-use super::planfile::{PlanFile, SavedUser};
-use super::protocol::{Event, MigrationEvent, Progress, UserStatus};
-use super::store::{RunId, Store, Tracking, UserUpdate};
-use super::{Clock, apply};
+use super::planfile::SavedUser;
+use super::service::MigMsg;
+use super::{apply, ops};
+use crate::clock::Clock;
 use crate::datafile::{DataSet, UserIdx};
+use crate::engine::context::{Events, Inbox};
+use crate::engine::entra::{self, Policy, USERS_PER_BATCH};
+use crate::engine::protocol::{Event, MigrationEvent, Progress, RequestId, RunEnd, UserStatus};
+use crate::engine::store::{RunId, Store, Tracking, UserStatusKind, UserUpdate};
 use crate::graph::{ClientStats, GraphClient, GraphError};
 use crate::migrate::{
     AllowedMethods, Change, Decision, EntraMethods, EntraUser, InventoryDevice, Match,
@@ -74,8 +75,9 @@ pub(crate) struct RunSetup {
     pub kind: RunKind,
     pub targets: Vec<Target>,
     pub include_unchanged: bool,
-    /// `migrate --plan`: the saved plans, applied as they are.
-    pub saved: Option<(std::path::PathBuf, PlanFile)>,
+    /// `migrate --plan`: the saved plans by Entra object id. Each targeted user is
+    /// planned afresh and written only if that gives exactly the saved operations.
+    pub saved: Option<HashMap<String, SavedUser>>,
     /// The scope as JSON, for the `runs` table.
     pub scope: String,
 }
@@ -90,63 +92,44 @@ pub(crate) struct Shared {
     pub tenant: String,
     pub actor: String,
     pub clock: Arc<dyn Clock>,
-    pub events: mpsc::Sender<Event>,
+    pub events: Events,
     pub concurrency: usize,
+    /// The request the run answers (none for automatic sync).
+    pub request: Option<RequestId>,
 }
 
 /// What a finished run hands back to the engine.
 #[derive(Debug, Clone)]
 pub(crate) struct RunOutcome {
     pub kind: RunKind,
-    pub end: RunEnd,
+    pub result: RunResult,
     /// Plans with writes and the Entra state digest each came from (dry runs only).
     pub saved: Vec<SavedUser>,
-    pub reregister: Vec<ReregisterRow>,
 }
 
 /// How a run ended; the engine reports it once it is ready for the next command, so a
 /// front end that hears `Finished` can start another run at once.
 #[derive(Debug, Clone)]
-pub(crate) enum RunEnd {
-    Finished {
-        dry_run: bool,
-        progress: Progress,
-        cancelled: bool,
-    },
+pub(crate) enum RunResult {
+    Finished(RunEnd),
     /// `migrate --plan` refused: nothing was written.
     Refused {
-        path: std::path::PathBuf,
         reasons: Vec<String>,
     },
 }
 
-impl RunEnd {
-    fn stopped(kind: RunKind) -> RunEnd {
-        RunEnd::Finished {
+impl RunResult {
+    fn stopped(kind: RunKind) -> RunResult {
+        RunResult::Finished(RunEnd {
             dry_run: kind.dry_run(),
             progress: Progress::default(),
             cancelled: true,
-        }
-    }
-
-    pub(crate) fn event(self) -> MigrationEvent {
-        match self {
-            RunEnd::Finished {
-                dry_run,
-                progress,
-                cancelled,
-            } => MigrationEvent::Finished {
-                dry_run,
-                progress,
-                cancelled,
-            },
-            RunEnd::Refused { path, reasons } => MigrationEvent::PlanRefused { path, reasons },
-        }
+        })
     }
 }
 
 /// A running run: the engine cancels it through `cancel`; its outcome comes back as
-/// [`Internal::RunDone`].
+/// [`MigMsg::RunDone`].
 pub(crate) struct RunHandle {
     pub cancel: Arc<AtomicBool>,
     pub stats: Arc<Counters>,
@@ -186,6 +169,11 @@ pub(crate) struct Counters {
     pub mismatched: AtomicUsize,
     pub in_flight: AtomicUsize,
     pub writes: AtomicU64,
+    /// Users planned with writes so far, and the writes their plans hold (the ETA).
+    pub planned_users: AtomicUsize,
+    pub planned_writes: AtomicU64,
+    /// Users planned with writes and not done yet.
+    pub in_plan: AtomicUsize,
 }
 
 /// The run's context, shared by its tasks.
@@ -196,6 +184,8 @@ pub(crate) struct RunCtx {
     pub cancel: Arc<AtomicBool>,
     pub stats: Arc<Counters>,
     pub started: Instant,
+    /// When the first write of the run was made (the write rate is measured from it).
+    first_write: std::sync::OnceLock<Instant>,
     pub client_start: ClientStats,
     policy: OnceCell<Arc<Policy>>,
     /// Further passes over users that failed with a retryable error (throttling that
@@ -209,8 +199,8 @@ pub(crate) struct RunCtx {
 #[derive(Default)]
 struct Results {
     saved: Vec<SavedUser>,
-    reregister: Vec<ReregisterRow>,
-    /// `migrate --plan`: users whose Entra state changed since the plan.
+    /// `migrate --plan`: users for whom planning now differs from the saved plan, with
+    /// the first difference.
     changed: Vec<String>,
     /// Users deferred to the next pass, with the error that deferred them.
     retry: Vec<(Work, String)>,
@@ -232,6 +222,12 @@ pub(crate) enum Ending {
 }
 
 impl RunCtx {
+    /// Count one write made.
+    pub(crate) fn wrote(&self) {
+        self.first_write.get_or_init(Instant::now);
+        self.stats.writes.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn client(&self) -> &GraphClient {
         &self.shared.client
     }
@@ -245,8 +241,7 @@ impl RunCtx {
     }
 
     pub(crate) async fn emit(&self, user: &str, status: UserStatus) {
-        let _ = self
-            .shared
+        self.shared
             .events
             .send(Event::Migration(MigrationEvent::UserStatus {
                 user: user.to_string(),
@@ -256,13 +251,9 @@ impl RunCtx {
     }
 
     pub(crate) async fn error(&self, context: impl Into<String>, message: impl Into<String>) {
-        let _ = self
-            .shared
+        self.shared
             .events
-            .send(Event::Error(super::protocol::EngineError {
-                context: context.into(),
-                message: message.into(),
-            }))
+            .error(self.shared.request, context, message)
             .await;
     }
 
@@ -303,6 +294,12 @@ impl RunCtx {
 
     /// Record how a user ended: event, store, counters, reports.
     pub(crate) async fn finish(&self, work: &Work, plan: Option<&Plan>, ending: Ending) {
+        if plan.is_some_and(|p| !p.is_noop()) && !self.kind.dry_run() {
+            let _ = self
+                .stats
+                .in_plan
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        }
         if let Ending::Failed {
             error,
             retryable: true,
@@ -317,19 +314,14 @@ impl RunCtx {
         let s = &self.stats;
         s.done.fetch_add(1, Ordering::Relaxed);
         if let Some(plan) = plan {
-            let rows = must_reregister(std::iter::once(plan));
-            if !rows.is_empty()
-                && let Ok(mut r) = self.results.lock()
-            {
-                r.reregister.extend(rows);
-            }
+            self.record_reregister(plan);
         }
-        let update = |status: &str, detail: Option<String>, tracking| UserUpdate {
+        let update = |status: UserStatusKind, detail: Option<String>, tracking| UserUpdate {
             tenant: self.shared.tenant.clone(),
             entra_id: work.entra.id.clone(),
             upn: work.entra.upn.clone(),
             mfa_username: Some(work.mfa_username.clone()),
-            status: status.to_string(),
+            status,
             detail,
             tracking,
         };
@@ -339,7 +331,11 @@ impl RunCtx {
                 s.verified.fetch_add(1, Ordering::Relaxed);
                 (
                     UserStatus::Verified,
-                    update("verified", None, Tracking::Migrated(work.fingerprint)),
+                    update(
+                        UserStatusKind::Verified,
+                        None,
+                        Tracking::Migrated(work.fingerprint),
+                    ),
                 )
             }
             Ending::Mismatch(differences) => {
@@ -348,12 +344,16 @@ impl RunCtx {
                 let detail = differences.join("; ");
                 (
                     UserStatus::Mismatch { differences },
-                    update("mismatch", Some(detail), Tracking::Forget),
+                    update(UserStatusKind::Mismatch, Some(detail), Tracking::Forget),
                 )
             }
             Ending::Failed { error, retryable } => {
                 s.failed.fetch_add(1, Ordering::Relaxed);
-                let upd = update("failed", Some(error.clone()), Tracking::Forget);
+                let upd = update(
+                    UserStatusKind::Failed,
+                    Some(error.clone()),
+                    Tracking::Forget,
+                );
                 (UserStatus::Failed { error, retryable }, upd)
             }
         };
@@ -365,6 +365,27 @@ impl RunCtx {
             .await;
         }
         self.emit(&work.entra.id, status).await;
+    }
+
+    /// Keep the store's "must re-register the app" list (A3) true to the user's latest
+    /// plan: added when it says so, cleared when it no longer does. Whatever run finds a
+    /// user, the export lists them.
+    fn record_reregister(&self, plan: &Plan) {
+        if !self.shared.store.is_writable() {
+            return;
+        }
+        let row = must_reregister(std::iter::once(plan))
+            .pop()
+            .unwrap_or_else(|| ReregisterRow {
+                upn: plan.user.upn.clone(),
+                entra_id: plan.user.entra_id.clone(),
+                mfa_username: plan.user.mfa_username.clone(),
+                devices: Vec::new(),
+                codes_imported: false,
+            });
+        if let Err(e) = self.shared.store.set_reregister(&self.shared.tenant, &row) {
+            tracing::warn!(error = %e, "the state store refused the re-register list");
+        }
     }
 
     /// Keep a user for the next pass; planned afresh then (a saved plan is not reused
@@ -388,8 +409,31 @@ impl RunCtx {
         let writes = s.writes.load(Ordering::Relaxed);
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         let remaining = targeted.saturating_sub(done);
-        let eta_secs = (done > 0 && remaining > 0)
-            .then(|| (remaining as f64 * secs / done as f64).round() as u64);
+        // The writes left decide how long the rest takes: those the plans so far hold,
+        // and for users not planned yet the plans' average. At the measured write rate,
+        // since the first write (reading before it is no measure of writing).
+        let planned_users = s.planned_users.load(Ordering::Relaxed);
+        let planned_writes = s.planned_writes.load(Ordering::Relaxed);
+        let unplanned = remaining.saturating_sub(s.in_plan.load(Ordering::Relaxed));
+        let average = if planned_users > 0 {
+            planned_writes as f64 / planned_users as f64
+        } else {
+            0.0
+        };
+        let writes_left =
+            planned_writes.saturating_sub(writes) + (unplanned as f64 * average).round() as u64;
+        let write_secs = self
+            .first_write
+            .get()
+            .map(|t| t.elapsed().as_secs_f64())
+            .unwrap_or(0.0);
+        let rate = if write_secs > 1.0 {
+            writes as f64 / write_secs
+        } else {
+            0.0
+        };
+        let eta_secs = (remaining > 0 && rate > 0.0 && !self.kind.dry_run())
+            .then(|| (writes_left as f64 / rate).ceil() as u64);
         Progress {
             targeted,
             done,
@@ -400,8 +444,13 @@ impl RunCtx {
             unchanged: s.unchanged.load(Ordering::Relaxed),
             mismatched: s.mismatched.load(Ordering::Relaxed),
             writes,
+            writes_left,
             requests: now.operations.saturating_sub(self.client_start.operations),
-            writes_per_sec: writes as f64 / secs,
+            writes_per_sec: if rate > 0.0 {
+                rate
+            } else {
+                writes as f64 / secs
+            },
             throttled: now.throttled.saturating_sub(self.client_start.throttled),
             eta_secs,
         }
@@ -411,36 +460,32 @@ impl RunCtx {
 /// Start a run; it reports through `shared.events` and hands its outcome back to the
 /// engine through `done` — also if it ended in a panic, so the engine never waits on a
 /// run that is gone.
-pub(crate) fn spawn(
-    shared: Shared,
-    setup: RunSetup,
-    done: mpsc::UnboundedSender<Internal>,
-) -> RunHandle {
+pub(crate) fn spawn(shared: Shared, setup: RunSetup, done: Inbox<MigMsg>) -> RunHandle {
     let cancel = Arc::new(AtomicBool::new(false));
     let stats = Arc::new(Counters::default());
     let kind = setup.kind;
-    let events = shared.events.clone();
+    let (events, request) = (shared.events.clone(), shared.request);
     let inner = tokio::spawn(execute(shared, setup, cancel.clone(), stats.clone()));
     tokio::spawn(async move {
         let outcome = match inner.await {
             Ok(o) => o,
             Err(e) => {
                 tracing::error!(error = %e, "a run ended abnormally");
-                let _ = events
-                    .send(Event::Error(super::protocol::EngineError {
-                        context: format!("the {} run", kind.name()),
-                        message: format!("it stopped unexpectedly: {e}"),
-                    }))
+                events
+                    .error(
+                        request,
+                        format!("the {} run", kind.name()),
+                        format!("it stopped unexpectedly: {e}"),
+                    )
                     .await;
                 RunOutcome {
                     kind,
-                    end: RunEnd::stopped(kind),
+                    result: RunResult::stopped(kind),
                     saved: Vec::new(),
-                    reregister: Vec::new(),
                 }
             }
         };
-        let _ = done.send(Internal::RunDone(outcome));
+        done.send(MigMsg::RunDone(outcome));
     });
     RunHandle { cancel, stats }
 }
@@ -488,89 +533,96 @@ async fn execute(
         }
         Err(e) => {
             // Without the store there is no journal: nothing may be written.
-            let _ = events
-                .send(Event::Error(super::protocol::EngineError {
-                    context: format!("starting a {}", kind.name()),
-                    message: format!("the state store cannot record the run: {e}"),
-                }))
+            events
+                .error(
+                    shared.request,
+                    format!("starting a {}", kind.name()),
+                    format!("the state store cannot record the run: {e}"),
+                )
                 .await;
             return RunOutcome {
                 kind,
-                end: RunEnd::stopped(kind),
+                result: RunResult::stopped(kind),
                 saved: Vec::new(),
-                reregister: Vec::new(),
             };
         }
     };
 
     // 1. Decide.
-    let saved_path = setup.saved.as_ref().map(|(p, _)| p.clone());
     let mut works: Vec<Work> = Vec::new();
     let mut skips: Vec<(String, UserSkip)> = Vec::new();
-    let targeted;
-    match setup.saved {
-        Some((_, file)) => {
-            targeted = file.users.len();
-            for s in file.users {
-                let Some(user) = shared.data.user(s.plan.user.mfa_user) else {
-                    continue;
-                };
-                let fingerprint =
-                    crate::migrate::fingerprint(user, &shared.settings, shared.store.hash_key());
+    let mut differences: Vec<String> = Vec::new();
+    let mut saved = setup.saved;
+    let targeted = setup.targets.len();
+    let previous = if setup.include_unchanged {
+        HashMap::new()
+    } else {
+        match shared.store.fingerprints(&shared.tenant) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(error = %e, "fingerprints unreadable: every user is planned");
+                HashMap::new()
+            }
+        }
+    };
+    let key = shared.store.hash_key();
+    for t in setup.targets {
+        let change = Change {
+            key,
+            previous: previous.get(&t.entra.id).copied(),
+            include_unchanged: setup.include_unchanged,
+        };
+        let saved_user = saved.as_mut().and_then(|m| m.remove(&t.entra.id));
+        match decide(&t.matched, &shared.data, &shared.settings, change) {
+            Decision::Skip(skip) => {
+                if let Some(s) = saved_user {
+                    differences.push(format!(
+                        "{}: the plan writes {} operation(s), but planning now skips the user ({})",
+                        s.plan.user.upn,
+                        s.plan.ops.len(),
+                        crate::migrate::describe_user_skip(&skip, &shared.data)
+                    ));
+                }
+                skips.push((t.entra.id, skip));
+            }
+            Decision::Plan {
+                user,
+                matched_by,
+                fingerprint,
+            } => {
+                let (mfa, mfa_username) = (user.idx(), user.username().to_string());
                 works.push(Work {
-                    entra: EntraUser {
-                        id: s.plan.user.entra_id.clone(),
-                        upn: s.plan.user.upn.clone(),
-                        ..Default::default()
-                    },
-                    mfa: s.plan.user.mfa_user,
-                    mfa_username: s.plan.user.mfa_username.clone(),
-                    matched_by: s.plan.user.matched_by,
+                    entra: t.entra,
+                    mfa,
+                    mfa_username,
+                    matched_by,
                     fingerprint,
-                    saved: Some(s),
+                    saved: saved_user,
                 });
             }
         }
-        None => {
-            targeted = setup.targets.len();
-            let previous = if setup.include_unchanged {
-                HashMap::new()
-            } else {
-                match shared.store.fingerprints(&shared.tenant) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "fingerprints unreadable: every user is planned");
-                        HashMap::new()
-                    }
-                }
-            };
-            let key = shared.store.hash_key();
-            for t in setup.targets {
-                let change = Change {
-                    key,
-                    previous: previous.get(&t.entra.id).copied(),
-                    include_unchanged: setup.include_unchanged,
-                };
-                match decide(&t.matched, &shared.data, &shared.settings, change) {
-                    Decision::Skip(skip) => skips.push((t.entra.id, skip)),
-                    Decision::Plan {
-                        user,
-                        matched_by,
-                        fingerprint,
-                    } => {
-                        let (mfa, mfa_username) = (user.idx(), user.username().to_string());
-                        works.push(Work {
-                            entra: t.entra,
-                            mfa,
-                            mfa_username,
-                            matched_by,
-                            fingerprint,
-                            saved: None,
-                        });
-                    }
-                }
-            }
+    }
+    if let Some(left) = saved {
+        for s in left.values() {
+            differences.push(format!(
+                "{}: the plan writes for this user, who is not a member of the group now",
+                s.plan.user.upn
+            ));
         }
+    }
+    if !differences.is_empty() {
+        differences.sort();
+        if let Some(run) = run {
+            let summary = serde_json::json!({ "refused": &differences }).to_string();
+            let _ = shared.store.finish_run(run, summary);
+        }
+        return RunOutcome {
+            kind,
+            result: RunResult::Refused {
+                reasons: differences,
+            },
+            saved: Vec::new(),
+        };
     }
     stats.targeted.store(targeted, Ordering::Relaxed);
     let ctx = Arc::new(RunCtx {
@@ -582,12 +634,13 @@ async fn execute(
         cancel,
         stats,
         started: Instant::now(),
+        first_write: std::sync::OnceLock::new(),
         policy: OnceCell::new(),
         passes_left: AtomicU32::new(RETRY_PASSES),
         results: Mutex::new(Results::default()),
     });
     if kind != RunKind::ApplyPlan {
-        let _ = events
+        events
             .send(Event::Migration(MigrationEvent::Started {
                 dry_run,
                 targeted,
@@ -619,8 +672,7 @@ async fn execute(
                 cmp.writes_per_sec = last.writes_per_sec;
                 cmp.eta_secs = last.eta_secs;
                 if cmp != last {
-                    let _ = ctx
-                        .shared
+                    ctx.shared
                         .events
                         .send(Event::Migration(MigrationEvent::Progress(p.clone())))
                         .await;
@@ -654,16 +706,13 @@ async fn execute(
         ctx.error("finishing the run", format!("state store: {e}"))
             .await;
     }
-    let end = match refused {
-        Some(reasons) => RunEnd::Refused {
-            path: saved_path.unwrap_or_default(),
-            reasons,
-        },
-        None => RunEnd::Finished {
+    let result = match refused {
+        Some(reasons) => RunResult::Refused { reasons },
+        None => RunResult::Finished(RunEnd {
             dry_run,
             progress,
             cancelled,
-        },
+        }),
     };
     let results = ctx
         .results
@@ -672,9 +721,8 @@ async fn execute(
         .unwrap_or_default();
     RunOutcome {
         kind,
-        end,
+        result,
         saved: results.saved,
-        reregister: results.reregister,
     }
 }
 
@@ -699,18 +747,16 @@ async fn apply_saved(ctx: &Arc<RunCtx>, works: Vec<Work>) -> Option<Vec<String>>
     if !changed.is_empty() || failed > 0 || ctx.cancelled() {
         let mut reasons = Vec::new();
         if !changed.is_empty() {
-            let shown: Vec<&str> = changed.iter().take(20).map(String::as_str).collect();
+            let mut changed = changed;
+            changed.sort();
             reasons.push(format!(
-                "the Entra state of {} user{} changed since the plan was made: {}{}",
+                "planning {} user{} now gives other operations than the saved plan (the data, \
+                 the settings or the Entra state changed, or the file was edited); first: {}",
                 changed.len(),
                 if changed.len() == 1 { "" } else { "s" },
-                shown.join(", "),
-                if changed.len() > shown.len() {
-                    ", …"
-                } else {
-                    ""
-                }
+                changed[0]
             ));
+            reasons.extend(changed.into_iter().skip(1).take(19));
         }
         if failed > 0 {
             reasons.push(format!(
@@ -723,8 +769,7 @@ async fn apply_saved(ctx: &Arc<RunCtx>, works: Vec<Work>) -> Option<Vec<String>>
         }
         return Some(reasons);
     }
-    let _ = ctx
-        .shared
+    ctx.shared
         .events
         .send(Event::Migration(MigrationEvent::Started {
             dry_run: false,
@@ -828,6 +873,11 @@ async fn pipeline_pass(ctx: &Arc<RunCtx>, works: Vec<Work>, ready: Option<Vec<Pl
     match ready {
         Some(items) => {
             for p in items {
+                ctx.stats.planned_users.fetch_add(1, Ordering::Relaxed);
+                ctx.stats
+                    .planned_writes
+                    .fetch_add(p.plan.ops.len() as u64, Ordering::Relaxed);
+                ctx.stats.in_plan.fetch_add(1, Ordering::Relaxed);
                 ctx.emit(
                     &p.work.entra.id,
                     UserStatus::Planned {
@@ -971,32 +1021,28 @@ async fn read_chunk(
             }
         };
 
-        let plan = match &w.saved {
-            Some(saved) => {
-                let digest = entra::state_digest(&methods, &inv, allowed);
-                if digest != saved.entra_state
-                    && let Ok(mut r) = ctx.results.lock()
-                {
-                    r.changed.push(w.entra.upn.clone());
-                }
-                saved.plan.clone()
+        let plan = match ctx.plan(&w, &methods, &inv, allowed) {
+            Some(p) => Arc::new(p),
+            None => {
+                ctx.finish(
+                    &w,
+                    None,
+                    Ending::Failed {
+                        error: "the MFA Server user is no longer in the data set".into(),
+                        retryable: false,
+                    },
+                )
+                .await;
+                continue;
             }
-            None => match ctx.plan(&w, &methods, &inv, allowed) {
-                Some(p) => Arc::new(p),
-                None => {
-                    ctx.finish(
-                        &w,
-                        None,
-                        Ending::Failed {
-                            error: "the MFA Server user is no longer in the data set".into(),
-                            retryable: false,
-                        },
-                    )
-                    .await;
-                    continue;
-                }
-            },
         };
+        // A saved plan is a commitment: applied only if planning now gives exactly it.
+        if let Some(saved) = &w.saved
+            && let Some(difference) = super::planfile::difference(&saved.plan, &plan)
+            && let Ok(mut r) = ctx.results.lock()
+        {
+            r.changed.push(format!("{}: {difference}", w.entra.upn));
+        }
         let item = Planned {
             work: w,
             plan: plan.clone(),
@@ -1034,6 +1080,11 @@ async fn read_chunk(
             ctx.finish(&item.work, Some(&plan), ending).await;
             continue;
         }
+        ctx.stats.planned_users.fetch_add(1, Ordering::Relaxed);
+        ctx.stats
+            .planned_writes
+            .fetch_add(plan.ops.len() as u64, Ordering::Relaxed);
+        ctx.stats.in_plan.fetch_add(1, Ordering::Relaxed);
         if planned.send(item).await.is_err() {
             break;
         }
