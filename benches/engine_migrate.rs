@@ -99,6 +99,7 @@ fn main() -> Res<()> {
             ru_window: quotas.ru_window,
             headroom: 0.98,
             concurrency: 16,
+            resource_units_configured: true,
         };
         let (observer, calls) = EngineDeps::observer();
         let mut options = ClientOptions::new(GraphRoot::parse(sim.url())?, limits);

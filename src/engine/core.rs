@@ -151,7 +151,7 @@ pub(crate) async fn run(deps: EngineDeps, mut end: EngineEnd) {
         reload,
     } = deps;
     let mut settings = config.settings.clone();
-    settings.hardware_oath_available = identity.cloud.has_hardware_oath();
+    settings.set_cloud(identity.cloud);
     let events = end.events.clone();
     // Every Graph call, for the activity log; forwarded apart from the loop, so a slow
     // front end holds up only this forwarding.
@@ -564,8 +564,8 @@ impl Core {
     }
 
     fn set_settings(&mut self, mut s: MigrationSettings) {
-        // Hardware OATH depends on the cloud signed in to, not on a setting.
-        s.hardware_oath_available = self.settings.hardware_oath_available;
+        // Hardware OATH and phone updates depend on the cloud signed in to, not on a setting.
+        s.keep_cloud_of(&self.settings);
         let rematch = s.match_attribute != self.settings.match_attribute;
         self.settings = s;
         if rematch {

@@ -251,6 +251,7 @@ pub fn plan(i: usize) -> Arc<Plan> {
         usable: [PreferredMethod::VoiceMobile, PreferredMethod::Sms]
             .into_iter()
             .collect(),
+        usable_via_legacy: Default::default(),
     })
 }
 
