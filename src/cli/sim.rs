@@ -194,3 +194,53 @@ async fn wait_for_stop() {
     }
     let _ = tokio::signal::ctrl_c().await;
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::super::{Cli, Command};
+    use crate::sim::{DeviceListShape, FedPatchStatus, PolicyMigrationState, SimCloud};
+
+    fn sim_config(args: &[&str]) -> Result<crate::sim::SimConfig, String> {
+        let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+        let Some(Command::Sim(a)) = &cli.command else {
+            return Err("not the sim command".into());
+        };
+        a.config(cli.global.cloud).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_variant_has_a_switch_and_the_defaults_stay() {
+        let plain = sim_config(&["mfa-cutover", "sim"]).unwrap();
+        assert_eq!(plain.variants, crate::sim::Variants::default());
+        let v = sim_config(&[
+            "mfa-cutover",
+            "sim",
+            "--device-list-shape",
+            "wrapped",
+            "--fed-patch-status",
+            "200",
+            "--policy-migration-state",
+            "pre-migration",
+            "--office-phones-not-allowed",
+            "--unknown-scope",
+            "Policy.ReadWrite.HybridAuthentication",
+            "--scope-refusal",
+            "650053",
+            "--cloud",
+            "china",
+        ])
+        .unwrap()
+        .variants;
+        assert_eq!(v.device_list_shape, DeviceListShape::Wrapped);
+        assert_eq!(v.fed_patch_status, FedPatchStatus::OkWithBody);
+        assert_eq!(v.policy_migration_state, PolicyMigrationState::PreMigration);
+        assert!(!v.office_phone_allowed);
+        assert_eq!(v.unknown_scopes, ["Policy.ReadWrite.HybridAuthentication"]);
+        assert_eq!(v.scope_refusal.code(), 650053);
+        assert_eq!(v.cloud, SimCloud::China);
+        let bad = sim_config(&["mfa-cutover", "sim", "--fed-patch-status", "201"]).unwrap_err();
+        assert!(bad.contains("expected one of 204, 200"), "{bad}");
+    }
+}
