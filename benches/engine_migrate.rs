@@ -97,6 +97,7 @@ fn main() -> Res<()> {
             ru_window: quotas.ru_window,
             headroom: 0.98,
             concurrency: 16,
+            resource_units_configured: true,
         };
         let config = Config::resolve(
             None,

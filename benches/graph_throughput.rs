@@ -83,6 +83,7 @@ async fn run(scale: f64, rate: f64, windows: f64, server_share: f64) {
         ru_window: quotas.ru_window,
         headroom: 0.98,
         concurrency,
+        resource_units_configured: true,
     };
     let quota_rate = limits.write_rate() * server_share;
     let client = GraphClient::new(

@@ -87,7 +87,7 @@ fn loaded_app(w: u16, h: u16) -> App {
         app.update(
             Msg::Engine(Event::Directory(DirectoryEvent::Methods {
                 user: fixture::id(i),
-                methods: Ok(Box::new(fixture::methods(i))),
+                methods: Ok(Box::new(fixture::user_methods(i))),
             })),
             now,
         );

@@ -67,7 +67,9 @@ pub struct GraphSettings {
     /// Graph write quota per app and tenant, per window.
     pub writes_per_window: u32,
     pub write_window_secs: u32,
-    pub resource_units_per_10s: u32,
+    /// Identity resource units per 10 s; unset: from the tenant's size (3,500 / 5,000 /
+    /// 8,000 for under 50 / 50–500 / over 500 users), read once at start-up.
+    pub resource_units_per_10s: Option<u32>,
 }
 
 impl Default for GraphSettings {
@@ -77,7 +79,7 @@ impl Default for GraphSettings {
             concurrency: 16,
             writes_per_window: 3000,
             write_window_secs: 150,
-            resource_units_per_10s: 8000,
+            resource_units_per_10s: None,
         }
     }
 }
@@ -217,12 +219,13 @@ impl Config {
             include_disabled: fc.migration.include_disabled.unwrap_or(false),
             match_attribute: fc.migration.match_attribute.clone(),
             hardware_oath_available: cloud.has_hardware_oath(),
+            phone_update_available: cloud.has_phone_update(),
         };
         let g = &fc.graph;
         if g.concurrency == 0
             || g.writes_per_window == 0
             || g.write_window_secs == 0
-            || g.resource_units_per_10s == 0
+            || g.resource_units_per_10s == Some(0)
         {
             return Err(ConfigError::Invalid {
                 what: "[graph]".into(),

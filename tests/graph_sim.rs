@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use mfa_cutover::graph::auth::{DeviceCodePrompt, SignInOptions, StaticToken, sign_in};
+use mfa_cutover::graph::auth::{
+    CapabilitySet, DeviceCodePrompt, SignInOptions, StaticToken, sign_in,
+};
 use mfa_cutover::graph::model::{
     AuthMethod, FederatedIdpMfaBehavior, HashFunction, NewRolloutPolicy, RolloutPolicyPatch,
     StagedFeature,
@@ -55,6 +57,7 @@ fn unlimited() -> Limits {
         ru_window: Duration::from_secs(1),
         headroom: 1.0,
         concurrency: 16,
+        resource_units_configured: true,
     }
 }
 
@@ -558,10 +561,7 @@ async fn hardware_oath_create_find_assign_activate() {
         inv.status,
         Some(mfa_cutover::graph::model::HardwareDeviceStatus::Activated)
     );
-    assert_eq!(
-        inv.to_inventory().assigned_to.as_deref(),
-        Some(ids[0].as_str())
-    );
+    assert_eq!(inv.to_inventory().assigned_to(), Some(ids[0].as_str()));
 
     // Assign and activate in one call; and by serial.
     let d2 = c
@@ -629,7 +629,7 @@ async fn methods_policy() {
     let sim = start(50, None, None).await;
     let c = client(&sim);
     let policy = c.get_methods_policy().await.unwrap();
-    let allowed = policy.allowed_for(&|_| false);
+    let allowed = policy.to_facts().for_user(&|_| false);
     assert!(allowed.sms && allowed.voice && allowed.authenticator);
     assert!(allowed.hardware_oath && allowed.software_oath);
 }
@@ -761,6 +761,7 @@ async fn a_batch_with_throttled_items_retries_only_those_and_honours_retry_after
         ru_window: quotas.ru_window,
         headroom: 0.98,
         concurrency: 16,
+        resource_units_configured: true,
     };
     let c = client_with(&sim, sim.token(), limits, Some(observer));
     let logs = capture_logs();
@@ -990,6 +991,7 @@ async fn device_code_sign_in_refresh_and_no_secret_in_any_log_line() {
         prompt: Some(Arc::new(move |p: &DeviceCodePrompt| {
             sink.lock().unwrap().push(p.clone())
         })),
+        capabilities: CapabilitySet::ALL,
     };
     let session = sign_in(opts).await.unwrap();
     let prompt = shown.lock().unwrap()[0].clone();
@@ -1081,6 +1083,7 @@ async fn device_code_sign_in_with_the_default_public_client() {
         prompt: Some(Arc::new(move |p: &DeviceCodePrompt| {
             sink.lock().unwrap().push(p.clone())
         })),
+        capabilities: CapabilitySet::ALL,
     };
     let session = sign_in(opts).await.unwrap();
     assert_eq!(shown.lock().unwrap().len(), 1);
@@ -1116,6 +1119,7 @@ async fn device_code_refusals_are_told_apart() {
         certificate: None,
         authority: None,
         prompt: Some(Arc::new(|_: &DeviceCodePrompt| {})),
+        capabilities: CapabilitySet::ALL,
     };
     sim.set_device_flow(DeviceFlow {
         interval: Duration::from_secs(1),

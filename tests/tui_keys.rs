@@ -105,7 +105,7 @@ fn methods_are_read_for_visible_rows_only_and_coalesced() {
     for u in &second[0] {
         t.engine(Event::Directory(DirectoryEvent::Methods {
             user: u.clone(),
-            methods: Ok(Box::new(fx::methods(index_of(u)))),
+            methods: Ok(Box::new(fx::user_methods(index_of(u)))),
         }));
     }
     t.wait(Duration::from_millis(100));

@@ -85,7 +85,7 @@ impl Feeder {
                     let i = index_of(&u);
                     self.send(Event::Directory(DirectoryEvent::Methods {
                         user: u,
-                        methods: Ok(Box::new(fx::methods(i))),
+                        methods: Ok(Box::new(fx::user_methods(i))),
                     }))
                     .await;
                 }

@@ -7,7 +7,11 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{CliError, Exit, GlobalArgs};
-use crate::sim::{FaultSpec, Quotas, Sim, SimConfig, group_names};
+use crate::cloud::Cloud;
+use crate::sim::{
+    DeviceListShape, FaultSpec, FedPatchStatus, PolicyMigrationState, Quotas, ScopeRefusalCode,
+    Sim, SimCloud, SimConfig, Variants, group_names,
+};
 
 #[derive(Debug, Clone, Args)]
 pub struct SimArgs {
@@ -32,10 +36,33 @@ pub struct SimArgs {
     /// Shorten the throttling windows by this factor (rates grow by it).
     #[arg(long, value_name = "F", requires = "throttle")]
     pub throttle_scale: Option<f64>,
+    /// How the hardware token inventory lists its items: `flat` (the device) or
+    /// `wrapped` (a hardwareOathAuthenticationMethod holding it under `device`, as the
+    /// docs' example responses show).
+    #[arg(long, default_value = "flat", value_name = "SHAPE")]
+    pub device_list_shape: DeviceListShape,
+    /// What the federation PATCH answers: 204 (current docs) or 200 with the object
+    /// (older docs).
+    #[arg(long, default_value = "204", value_name = "STATUS")]
+    pub fed_patch_status: FedPatchStatus,
+    /// The methods policy's policyMigrationState: pre-migration, migration-in-progress
+    /// or migration-complete (before complete, the legacy MFA and SSPR policies count).
+    #[arg(long, default_value = "migration-complete", value_name = "STATE")]
+    pub policy_migration_state: PolicyMigrationState,
+    /// The Voice method does not allow office phones (isOfficePhoneAllowed false).
+    #[arg(long)]
+    pub office_phones_not_allowed: bool,
+    /// A delegated scope this tenant does not know: a sign-in asking for it is refused
+    /// at the token endpoint (repeat for several).
+    #[arg(long = "unknown-scope", value_name = "SCOPE")]
+    pub unknown_scopes: Vec<String>,
+    /// The AADSTS code an unknown scope is refused with: 70011, 650053 or 65001.
+    #[arg(long, default_value = "70011", value_name = "CODE")]
+    pub scope_refusal: ScopeRefusalCode,
 }
 
 impl SimArgs {
-    fn config(&self) -> Result<SimConfig, CliError> {
+    fn config(&self, cloud: Option<Cloud>) -> Result<SimConfig, CliError> {
         if !self.listen.ip().is_loopback() {
             return Err(CliError::bad_input(format!(
                 "--listen {}: the simulated tenant listens on loopback only (e.g. 127.0.0.1:8400)",
@@ -60,12 +87,23 @@ impl SimArgs {
             faults: self.faults.unwrap_or_default(),
             quotas,
             token: None,
+            variants: Variants {
+                device_list_shape: self.device_list_shape,
+                fed_patch_status: self.fed_patch_status,
+                policy_migration_state: self.policy_migration_state,
+                office_phone_allowed: !self.office_phones_not_allowed,
+                unknown_scopes: self.unknown_scopes.clone(),
+                scope_refusal: self.scope_refusal,
+                // `--cloud` (a global option) makes the tenant refuse what that cloud's
+                // Graph does not offer.
+                cloud: cloud.map(SimCloud::of).unwrap_or_default(),
+            },
         })
     }
 }
 
-pub fn run(_global: &GlobalArgs, args: &SimArgs) -> Result<Exit, CliError> {
-    let cfg = args.config()?;
+pub fn run(global: &GlobalArgs, args: &SimArgs) -> Result<Exit, CliError> {
+    let cfg = args.config(global.cloud)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -133,10 +171,11 @@ fn describe(cfg: &SimConfig) -> String {
         ),
     };
     format!(
-        "seed {}; latency {} ms; faults {}; {throttle}",
+        "seed {}; latency {} ms; faults {}; {throttle}; {}",
         cfg.seed,
         cfg.latency.as_millis(),
-        cfg.faults
+        cfg.faults,
+        cfg.variants
     )
 }
 
@@ -154,4 +193,54 @@ async fn wait_for_stop() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::super::{Cli, Command};
+    use crate::sim::{DeviceListShape, FedPatchStatus, PolicyMigrationState, SimCloud};
+
+    fn sim_config(args: &[&str]) -> Result<crate::sim::SimConfig, String> {
+        let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+        let Some(Command::Sim(a)) = &cli.command else {
+            return Err("not the sim command".into());
+        };
+        a.config(cli.global.cloud).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_variant_has_a_switch_and_the_defaults_stay() {
+        let plain = sim_config(&["mfa-cutover", "sim"]).unwrap();
+        assert_eq!(plain.variants, crate::sim::Variants::default());
+        let v = sim_config(&[
+            "mfa-cutover",
+            "sim",
+            "--device-list-shape",
+            "wrapped",
+            "--fed-patch-status",
+            "200",
+            "--policy-migration-state",
+            "pre-migration",
+            "--office-phones-not-allowed",
+            "--unknown-scope",
+            "Policy.ReadWrite.HybridAuthentication",
+            "--scope-refusal",
+            "650053",
+            "--cloud",
+            "china",
+        ])
+        .unwrap()
+        .variants;
+        assert_eq!(v.device_list_shape, DeviceListShape::Wrapped);
+        assert_eq!(v.fed_patch_status, FedPatchStatus::OkWithBody);
+        assert_eq!(v.policy_migration_state, PolicyMigrationState::PreMigration);
+        assert!(!v.office_phone_allowed);
+        assert_eq!(v.unknown_scopes, ["Policy.ReadWrite.HybridAuthentication"]);
+        assert_eq!(v.scope_refusal.code(), 650053);
+        assert_eq!(v.cloud, SimCloud::China);
+        let bad = sim_config(&["mfa-cutover", "sim", "--fed-patch-status", "201"]).unwrap_err();
+        assert!(bad.contains("expected one of 204, 200"), "{bad}");
+    }
 }

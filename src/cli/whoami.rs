@@ -177,6 +177,8 @@ pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> Result<Exit, CliError> {
             Access::ReadOnly,
         );
         opts.data = DataUse::Skip;
+        // whoami shows everything the sign-in can do.
+        opts.capabilities = crate::graph::auth::CapabilitySet::ALL;
         opts.name_tenant = true;
         let running = crate::engine::start(opts).await.map_err(|e| match e {
             // Graph refused the token: not signed in, whatever the token claims.

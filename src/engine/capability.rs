@@ -11,6 +11,7 @@
 use serde::Serialize;
 
 use crate::cloud::Cloud;
+use crate::graph::auth::{Capability as Scoped, RefusedCapability};
 use crate::graph::{Identity, TokenKind};
 
 /// One capability of the session.
@@ -136,7 +137,38 @@ impl Capabilities {
     /// session, which the domains that refuse apps use), and whether this process holds
     /// the state store (`None`) or only reads it (`Some(why)`).
     pub fn of(identity: &Identity, delegated: Option<&Identity>, read_only: Option<&str>) -> Self {
+        Capabilities::with_refusals(identity, delegated, read_only, &[])
+    }
+
+    /// As [`Capabilities::of`], with what the sign-in asked for and Entra refused: a
+    /// refused capability says Entra's reason and what to grant.
+    pub fn with_refusals(
+        identity: &Identity,
+        delegated: Option<&Identity>,
+        read_only: Option<&str>,
+        refused: &[RefusedCapability],
+    ) -> Self {
         let admin = delegated.unwrap_or(identity);
+        let refusal = |c: Scoped| {
+            refused
+                .iter()
+                .find(|r| r.capability == c)
+                .map(|r| Capability::unavailable(r.to_string(), r.fix()))
+        };
+        let mut caps = Capabilities::from_token(identity, admin, read_only);
+        if let Some(r) = refusal(Scoped::Migration) {
+            caps.write_methods = r;
+        }
+        if let Some(r) = refusal(Scoped::Rollout) {
+            caps.manage_rollout = r;
+        }
+        if let Some(r) = refusal(Scoped::Federation) {
+            caps.manage_federation = r;
+        }
+        caps
+    }
+
+    fn from_token(identity: &Identity, admin: &Identity, read_only: Option<&str>) -> Self {
         Capabilities {
             write_methods: if writes_methods(identity) {
                 role_check(identity, METHOD_WRITE_ROLES, "writing other users' methods")

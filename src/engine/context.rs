@@ -115,18 +115,37 @@ pub(crate) struct Session {
     pub capabilities: Capabilities,
     /// Why this process only reads the state store, if it does.
     pub read_only: Option<String>,
+    /// What the sign-in asked for and Entra refused.
+    pub refused: Vec<crate::graph::auth::RefusedCapability>,
 }
 
 impl Session {
-    pub(crate) fn new(graph: GraphClient, identity: Identity, read_only: Option<String>) -> Self {
-        let capabilities = Capabilities::of(&identity, None, read_only.as_deref());
+    pub(crate) fn new(
+        graph: GraphClient,
+        identity: Identity,
+        read_only: Option<String>,
+        refused: Vec<crate::graph::auth::RefusedCapability>,
+    ) -> Self {
+        let capabilities =
+            Capabilities::with_refusals(&identity, None, read_only.as_deref(), &refused);
         Session {
             graph,
             identity,
             delegated: None,
             capabilities,
             read_only,
+            refused,
         }
+    }
+
+    /// Capabilities again (after a delegated sign-in or incremental consent).
+    pub(crate) fn recompute(&mut self) {
+        self.capabilities = Capabilities::with_refusals(
+            &self.identity,
+            self.delegated.as_ref().map(|(_, i)| i),
+            self.read_only.as_deref(),
+            &self.refused,
+        );
     }
 
     /// The client for domains that need a delegated sign-in (Staged Rollout): the admin
@@ -145,9 +164,8 @@ impl Session {
     }
 
     pub(crate) fn set_delegated(&mut self, graph: GraphClient, identity: Identity) {
-        self.capabilities =
-            Capabilities::of(&self.identity, Some(&identity), self.read_only.as_deref());
         self.delegated = Some((graph, identity));
+        self.recompute();
     }
 
     pub(crate) fn info(&self) -> SessionInfo {
@@ -193,8 +211,9 @@ impl Ctx {
 
     /// New settings; returns whether members must be matched again (M3's attribute).
     pub(crate) fn set_settings(&mut self, mut s: MigrationSettings) -> bool {
-        // Hardware OATH depends on the cloud signed in to, not on a setting.
-        s.hardware_oath_available = self.settings.hardware_oath_available;
+        // Hardware OATH and phone updates depend on the cloud signed in to, not on a
+        // setting.
+        s.keep_cloud_of(&self.settings);
         let rematch = s.match_attribute != self.settings.match_attribute;
         self.settings = s;
         if rematch {

@@ -27,6 +27,10 @@ pub(crate) enum Internal {
         request: RequestId,
         result: Result<(GraphClient, Identity), String>,
     },
+    Consented {
+        request: RequestId,
+        result: Result<(Identity, Vec<crate::graph::auth::RefusedCapability>), String>,
+    },
 }
 
 /// What the core is started with.
@@ -38,6 +42,8 @@ pub(crate) struct Parts {
     pub methods_ttl: Duration,
     pub reload: Option<super::DataLoader>,
     pub delegated: Option<DelegatedSignIn>,
+    /// The sign-in itself, for incremental consent.
+    pub auth: Option<Arc<tokio::sync::Mutex<crate::graph::auth::Session>>>,
 }
 
 struct Core {
@@ -45,6 +51,7 @@ struct Core {
     directory: DirectoryService,
     migration: MigrationService,
     delegated: Option<DelegatedSignIn>,
+    auth: Option<Arc<tokio::sync::Mutex<crate::graph::auth::Session>>>,
     internal: mpsc::UnboundedSender<Internal>,
     stopping: bool,
     load: LoadMeter,
@@ -68,6 +75,7 @@ pub(crate) async fn run(parts: Parts, mut requests: mpsc::Receiver<Request>) {
         methods_ttl,
         reload,
         delegated,
+        auth,
     } = parts;
     // Every Graph call, for the activity log; forwarded apart from the loop, so a slow
     // front end holds up only this forwarding.
@@ -86,6 +94,7 @@ pub(crate) async fn run(parts: Parts, mut requests: mpsc::Receiver<Request>) {
         migration: MigrationService::new(mig_inbox, config_group, reload),
         ctx,
         delegated,
+        auth,
         internal,
         stopping: false,
         load: LoadMeter {
@@ -157,6 +166,7 @@ impl Core {
         let Request { id, command } = req;
         match command {
             Command::Session(SessionCommand::SignInDelegated) => self.sign_in(id).await,
+            Command::Session(SessionCommand::Consent(c)) => self.consent(id, c).await,
             Command::Directory(d) => self.directory.command(&self.ctx, id, d).await,
             Command::Migration(m) => {
                 let needs = self
@@ -242,7 +252,74 @@ impl Core {
                         .await
                 }
             },
+            Internal::Consented { request, result } => match result {
+                Ok((identity, refused)) => {
+                    let still = refused.first().cloned();
+                    self.ctx.session.identity = identity;
+                    self.ctx.session.refused = refused;
+                    self.ctx.session.recompute();
+                    let info = self.ctx.session.info();
+                    self.ctx
+                        .events
+                        .send(Event::Session(Box::new(info.clone())))
+                        .await;
+                    let outcome = match still {
+                        None => Ok(Answer::SignedIn(Box::new(info))),
+                        Some(r) => Err(crate::engine::Refusal::new(
+                            RefusalKind::Unavailable,
+                            format!("{r} — {}", r.fix()),
+                        )),
+                    };
+                    self.ctx.events.reply(request, outcome).await;
+                }
+                Err(e) => {
+                    self.ctx
+                        .events
+                        .refuse(
+                            request,
+                            RefusalKind::Failed,
+                            format!("asking for consent: {e}"),
+                        )
+                        .await
+                }
+            },
         }
+    }
+
+    /// Incremental consent for `capability`, in a task of its own (a device code may be
+    /// shown through an event).
+    async fn consent(&mut self, id: RequestId, capability: crate::graph::auth::Capability) {
+        let Some(auth) = self.auth.clone() else {
+            self.ctx
+                .events
+                .refuse(
+                    id,
+                    RefusalKind::Unavailable,
+                    "this session's token was given, not signed in here: it cannot ask for \
+                     more; restart with the permission granted",
+                )
+                .await;
+            return;
+        };
+        let events = self.ctx.events.clone();
+        let tx = self.internal.clone();
+        tokio::spawn(async move {
+            let prompt_events = events.clone();
+            let prompt: crate::graph::auth::PromptFn = Arc::new(move |p| {
+                let events = prompt_events.clone();
+                let p = p.clone();
+                tokio::spawn(async move { events.send(Event::DeviceCode(p)).await });
+            });
+            let mut session = auth.lock().await;
+            let result = match session.add_capability(capability, &prompt).await {
+                Ok(_) => Ok((session.identity.clone(), session.refused.clone())),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send(Internal::Consented {
+                request: id,
+                result,
+            });
+        });
     }
 
     /// A device-code sign-in beside the session, in a task of its own: the code goes

@@ -13,15 +13,15 @@ use std::collections::{HashMap, HashSet};
 use sha2::{Digest, Sha256};
 
 use crate::graph::batch::BatchItem;
-use crate::graph::endpoints::{GROUPS_READ, HARDWARE_INVENTORY, METHODS_READ, POLICY_READ};
+use crate::graph::endpoints::hardware::inventory_filter_path;
+use crate::graph::endpoints::{GROUPS_READ, HARDWARE_INVENTORY, METHODS_READ};
 use crate::graph::model::{
-    AuthMethod, DirectoryObject, HardwareDevice, MethodsPolicy, Page, SignInPreferences,
-    entra_methods,
+    AuthMethod, DirectoryObject, InventoryItem, Page, SignInPreferences, entra_methods,
 };
 use crate::graph::paging::Pager;
-use crate::graph::root::{encode_query_value, encode_segment, odata_string, user_path};
+use crate::graph::root::{encode_segment, user_path};
 use crate::graph::{ApiVersion, GraphClient, GraphError};
-use crate::migrate::{AllowedMethods, EntraMethods, InventoryDevice};
+use crate::migrate::{AllowedMethods, EntraMethods, InventoryDevice, PolicyFacts};
 
 /// Users per `$batch`: two reads each, twenty requests per batch (graph-api.md §8).
 pub(crate) const USERS_PER_BATCH: usize = 10;
@@ -112,20 +112,14 @@ pub(crate) async fn lookup_serials(
     }
     let items = serials
         .iter()
-        .map(|s| {
-            let filter = format!("serialNumber eq {}", odata_string(s));
-            BatchItem::get(format!(
-                "{INVENTORY}?$filter={}",
-                encode_query_value(&filter)
-            ))
-            .with_access(HARDWARE_INVENTORY)
-        })
+        .map(|s| BatchItem::get(inventory_filter_path(s)).with_access(HARDWARE_INVENTORY))
         .collect();
     let answers = client.batch(ApiVersion::Beta, items).await;
     let mut found = Vec::new();
     for (serial, answer) in serials.iter().zip(answers) {
         let answer = answer?;
-        let page: Page<HardwareDevice> = answer
+        // Either documented item shape (the device, or a method wrapping it).
+        let page: Page<InventoryItem> = answer
             .json()
             .map_err(|e| GraphError::decode("GET", INVENTORY, answer.status, e.to_string()))?;
         found.extend(
@@ -136,32 +130,45 @@ pub(crate) async fn lookup_serials(
                         .as_deref()
                         .is_some_and(|x| x.trim().eq_ignore_ascii_case(serial.trim()))
                 })
-                .map(HardwareDevice::to_inventory),
+                .map(|d| d.to_inventory()),
         );
     }
     Ok(found)
 }
 
+/// Add the user's own `hardwareOathMethods` to `methods`: a token uploaded through the
+/// legacy CSV is listed there but not by the inventory search (Entra docs,
+/// how-to-mfa-manage-oath-tokens), and the polymorphic method list may not carry it
+/// either. Read before a serial is created for the user (rule H1).
+pub(crate) async fn add_user_tokens(
+    client: &GraphClient,
+    user: &str,
+    methods: &mut EntraMethods,
+) -> Result<(), GraphError> {
+    let tokens = client.list_user_hardware_tokens(user).await?;
+    for t in tokens {
+        let t = t.to_entra();
+        if !methods.hardware_oath.iter().any(|h| h.id == t.id) {
+            methods.hardware_oath.push(t);
+        }
+    }
+    Ok(())
+}
+
 /// The tenant's authentication methods policy with the groups its targets name, each
 /// expanded once (transitive user members, ids only): evaluated per user without a
-/// Graph call.
+/// Graph call, by `migrate::usable` (the one implementation of the rule).
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
-    policy: MethodsPolicy,
+    facts: PolicyFacts,
     members: HashMap<String, HashSet<String>>,
 }
 
 impl Policy {
     pub(crate) async fn read(client: &GraphClient) -> Result<Policy, GraphError> {
-        let policy: MethodsPolicy = client
-            .get_json(
-                ApiVersion::Beta,
-                "/policies/authenticationMethodsPolicy".to_string(),
-                POLICY_READ,
-            )
-            .await?;
+        let facts = client.get_methods_policy().await?.to_facts();
         let mut members = HashMap::new();
-        for group in policy.target_groups() {
+        for group in facts.target_groups() {
             let path = format!(
                 "/groups/{}/transitiveMembers/microsoft.graph.user?$select=id&$top=999&$count=true",
                 encode_segment(&group)
@@ -180,13 +187,13 @@ impl Policy {
             }
             members.insert(group.to_lowercase(), ids);
         }
-        Ok(Policy { policy, members })
+        Ok(Policy { facts, members })
     }
 
     /// Which methods the policy allows this user.
     pub(crate) fn allowed(&self, user_id: &str) -> AllowedMethods {
         let user = user_id.to_lowercase();
-        self.policy.allowed_for(&|group: &str| {
+        self.facts.for_user(&|group: &str| {
             self.members
                 .get(&group.to_lowercase())
                 .is_some_and(|m| m.contains(&user))
@@ -195,10 +202,10 @@ impl Policy {
 
     #[cfg(test)]
     pub(crate) fn from_parts(
-        policy: MethodsPolicy,
+        facts: PolicyFacts,
         members: HashMap<String, HashSet<String>>,
     ) -> Policy {
-        Policy { policy, members }
+        Policy { facts, members }
     }
 }
 
@@ -229,8 +236,8 @@ pub(crate) fn state_digest(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::graph::model::{MethodConfiguration, MethodState, MethodTarget};
-    use crate::migrate::{EntraAuthenticator, EntraPhone, HardwareStatus};
+    use crate::graph::model::{MethodConfiguration, MethodState, MethodTarget, MethodsPolicy};
+    use crate::migrate::{DeviceOwner, EntraAuthenticator, EntraPhone, HardwareStatus};
 
     #[test]
     fn digest_ignores_list_order_but_not_content() {
@@ -253,7 +260,7 @@ mod tests {
         let inv = [InventoryDevice {
             id: "d1".into(),
             serial: "S1".into(),
-            assigned_to: None,
+            owner: DeviceOwner::Unassigned,
             status: HardwareStatus::Available,
         }];
         let all = AllowedMethods::ALL;
@@ -280,6 +287,7 @@ mod tests {
                 id: target.into(),
             }],
             exclude_targets: vec![],
+            is_office_phone_allowed: None,
         };
         let policy = MethodsPolicy {
             authentication_method_configurations: vec![
@@ -290,7 +298,7 @@ mod tests {
         };
         let mut members = HashMap::new();
         members.insert("g-voice".to_string(), HashSet::from(["u1".to_string()]));
-        let p = Policy::from_parts(policy, members);
+        let p = Policy::from_parts(policy.to_facts(), members);
         let u1 = p.allowed("U1");
         assert!(u1.sms && u1.voice && !u1.authenticator);
         let u2 = p.allowed("u2");

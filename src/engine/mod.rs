@@ -42,7 +42,7 @@ pub use migration::planfile;
 pub use protocol::{
     Answer, Command, DirectoryCommand, DirectoryEvent, EngineError, EngineLoad, Event, GroupInfo,
     Member, MigrationCommand, MigrationEvent, Progress, Reconciliation, Refusal, RefusalKind,
-    Reply, Request, RequestId, RunEnd, Scope, SessionCommand, SessionInfo, UserStatus,
+    Reply, Request, RequestId, RunEnd, Scope, SessionCommand, SessionInfo, UserMethods, UserStatus,
 };
 pub use start::{
     Access, DataUse, DomainLine, GraphCheck, Running, SignIn, StartError, StartOptions, load_data,

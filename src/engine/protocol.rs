@@ -23,7 +23,7 @@ use crate::datafile::DataSet;
 use crate::finding::Finding;
 use crate::graph::auth::DeviceCodePrompt;
 use crate::graph::{CallRecord, Identity};
-use crate::migrate::{EntraMethods, EntraUser, Match, MigrationSettings, Plan, UserSkip};
+use crate::migrate::{EntraMethods, EntraUser, Match, MigrationSettings, Plan, Usable, UserSkip};
 
 /// A request's id, unique within one engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -58,6 +58,10 @@ pub enum SessionCommand {
     /// the session is app-only and a domain needs a delegated token (Staged Rollout).
     /// The engine keeps both: the app for methods, the admin for what refuses apps.
     SignInDelegated,
+    /// Incremental consent: ask Entra for the scopes of a capability the sign-in did not
+    /// ask for (Staged Rollout, federation), when the admin first uses it. A device code
+    /// may be shown; a refusal says what to grant.
+    Consent(crate::graph::auth::Capability),
 }
 
 #[derive(Debug, Clone)]
@@ -307,8 +311,18 @@ pub enum DirectoryEvent {
     /// One user's Entra methods, or why they could not be read.
     Methods {
         user: String,
-        methods: Result<Box<EntraMethods>, String>,
+        methods: Result<Box<UserMethods>, String>,
     },
+}
+
+/// One user's Entra methods as read, and which of them the user can use under the
+/// authentication methods policy (the one usable-method rule, `migrate::usable`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserMethods {
+    pub methods: EntraMethods,
+    /// `None` when the methods policy could not be read (the sign-in may lack
+    /// Policy.Read.AuthenticationMethod): usability is then unknown, not assumed.
+    pub usable: Option<Usable>,
 }
 
 /// Per-user state through a migration: each stage carries what it has.

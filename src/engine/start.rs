@@ -23,7 +23,10 @@ use super::{DataLoader, channel_capacity};
 use crate::clock::Clock;
 use crate::config::{AuthKind, Config};
 use crate::datafile::DataSet;
-use crate::graph::auth::{AuthError, PromptFn, Session, SignInOptions, sign_in};
+use crate::graph::auth::{
+    AuthError, Capability as GraphCapability, CapabilitySet, PromptFn, Session, SignInOptions,
+    sign_in,
+};
 use crate::graph::model::Domain;
 use crate::graph::{ClientOptions, GraphClient, GraphRoot, Identity, Limits};
 use crate::migrate::{Matcher, MigrationSettings};
@@ -69,6 +72,9 @@ pub struct StartOptions {
     pub reload: bool,
     /// Whether the command works on MFA Server data.
     pub data: DataUse,
+    /// What the sign-in asks Graph for: a command asks only for what it uses (more can
+    /// be consented to later, from the TUI).
+    pub capabilities: CapabilitySet,
 }
 
 /// Whether a command needs the data file.
@@ -123,6 +129,7 @@ impl StartOptions {
             methods_ttl: Duration::from_secs(60),
             reload: true,
             data: DataUse::Required,
+            capabilities: CapabilitySet::EMPTY.with(GraphCapability::Migration),
         }
     }
 }
@@ -205,6 +212,7 @@ impl DelegatedSignIn {
             .map_err(|e| e.to_string())?;
         opts.kind = AuthKind::DeviceCode;
         opts.prompt = Some(prompt);
+        opts.capabilities = CapabilitySet::ALL;
         let session = sign_in(opts).await.map_err(|e| e.to_string())?;
         let client = GraphClient::new(session.tokens.clone(), self.options.clone())
             .map_err(|e| e.to_string())?;
@@ -226,6 +234,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         methods_ttl,
         reload,
         data: data_use,
+        capabilities,
     } = opts;
 
     // 1. The lock, before anything else touches the state dir or the admin's time.
@@ -276,14 +285,16 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     // 3. The session.
     let root = GraphRoot::resolve(config.cloud, config.graph_url.as_deref())
         .map_err(|e| StartError::Config(e.to_string()))?;
-    let (session, delegated) = match how {
+    let (session, signed_in_here) = match how {
         SignIn::AsConfigured { default, prompt } => {
             let mut o = SignInOptions::from_config(&config, default)?;
             o.prompt = Some(prompt);
+            o.capabilities = capabilities;
             (sign_in(o).await?, true)
         }
         SignIn::Ready(session) => (session, false),
     };
+    let delegated = signed_in_here;
     let limits = limits.unwrap_or_else(|| Limits::from_settings(&config.graph));
     let (observer, calls) = {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -293,6 +304,9 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     options.observer = Some(observer);
     let client = GraphClient::new(session.tokens.clone(), options.clone())
         .map_err(|e| StartError::Config(e.to_string()))?;
+    for f in session.findings() {
+        tracing::warn!("sign-in: {f}");
+    }
 
     // 4. One cheap call proves the token before anything waits on Graph: a token Graph
     // refuses (expired, for another resource) stops here with what to do, instead of
@@ -332,6 +346,13 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         }
     }
 
+    // Graph's identity budget by the tenant's size (graph-api.md §9), unless configured.
+    match tokio::time::timeout(Duration::from_secs(30), client.budget_by_tenant_size()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!("counting the tenant's users for its Graph budget: {e}"),
+        Err(_) => tracing::warn!("counting the tenant's users: no answer in 30 s"),
+    }
+
     // 5. The store.
     let store = match lock {
         Some(lock) => Store::open(lock, clock.clone())?,
@@ -339,10 +360,11 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     };
 
     // 6. The engine.
-    settings.hardware_oath_available = identity.cloud.has_hardware_oath();
+    settings.set_cloud(identity.cloud);
     let (req_tx, req_rx) = mpsc::channel(channel_capacity());
     let (ev_tx, ev_rx) = mpsc::channel(channel_capacity());
-    let engine_session = EngineSession::new(client, identity, read_only.clone());
+    let engine_session =
+        EngineSession::new(client, identity, read_only.clone(), session.refused.clone());
     let info = engine_session.info();
     let reload_config = config.clone();
     let ctx = Ctx {
@@ -367,6 +389,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
             config: config.clone(),
             options,
         }),
+        auth: signed_in_here.then(|| Arc::new(tokio::sync::Mutex::new(session.clone()))),
     };
     tokio::spawn(core::run(parts, req_rx));
     Ok(Running {

@@ -20,6 +20,10 @@ pub struct Access {
     pub application: &'static str,
     /// Directory roles a delegated admin also needs.
     pub roles: &'static [&'static str],
+    /// Higher permissions the docs list that also work (named in a 403).
+    pub higher: &'static [&'static str],
+    /// A documented known issue a 403 should mention.
+    pub known_issue: Option<&'static str>,
 }
 
 impl Access {
@@ -227,6 +231,34 @@ impl GraphError {
         matches!(self.status(), Some(400 | 409))
     }
 
+    /// Graph refused to create something because it already exists (a hardware token's
+    /// serial number: §14). No error code is documented for this, so known conflict
+    /// codes are checked first and the message last; a caller only uses this to decide
+    /// between reading back who holds the object and failing with Graph's reason.
+    pub fn says_already_exists(&self) -> bool {
+        let GraphErrorKind::Service(e) = &self.kind else {
+            return false;
+        };
+        if e.status == 409 {
+            return true;
+        }
+        if e.status != 400 {
+            return false;
+        }
+        const CODES: [&str; 4] = [
+            "alreadyExists",
+            "conflict",
+            "ObjectConflict",
+            "Request_MultipleObjectsWithSameKeyValue",
+        ];
+        if CODES.iter().any(|c| self.has_code(c)) {
+            return true;
+        }
+        e.message
+            .as_deref()
+            .is_some_and(|m| m.to_ascii_lowercase().contains("already exist"))
+    }
+
     /// Trying again later may succeed: throttling, 5xx, timeouts, connection errors.
     /// When [`GraphError::outcome_unknown`] is also true, read back before retrying.
     pub fn is_retryable(&self) -> bool {
@@ -336,17 +368,26 @@ fn explain_forbidden(code: &str, access: Option<&Access>, said: &str) -> String 
             access.roles.join(" or ")
         )
     };
+    let higher = if access.higher.is_empty() {
+        String::new()
+    } else {
+        format!(" (or the higher {})", access.higher.join(" or "))
+    };
+    let issue = access
+        .known_issue
+        .map(|i| format!(" Known issue: {i}."))
+        .unwrap_or_default();
     if access.delegated_only() {
         format!(
             "The signed-in identity is not allowed to do this (403 {code}). This API accepts \
              a delegated sign-in only (app-only tokens are refused): sign in with \
-             `--auth device-code`, grant the delegated permission {}{roles}.{said}",
+             `--auth device-code`, grant the delegated permission {}{higher}{roles}.{issue}{said}",
             access.delegated
         )
     } else {
         format!(
             "The signed-in identity is not allowed to do this (403 {code}). Grant the \
-             permission {} (application: {}) with admin consent{roles}.{said}",
+             permission {}{higher} (application: {}) with admin consent{roles}.{issue}{said}",
             access.delegated, access.application
         )
     }
@@ -402,12 +443,16 @@ mod tests {
             "Authentication Administrator",
             "Privileged Authentication Administrator",
         ],
+        higher: &[],
+        known_issue: None,
     };
 
     const ROLLOUT: Access = Access {
         delegated: "Policy.ReadWrite.HybridAuthentication",
         application: "",
         roles: &["Hybrid Identity Administrator"],
+        higher: &["Directory.ReadWrite.All"],
+        known_issue: None,
     };
 
     fn service(status: u16, body: &str, access: Option<Access>) -> GraphError {
@@ -474,6 +519,30 @@ mod tests {
         assert!(text.contains("delegated sign-in only"), "{text}");
         assert!(text.contains("Hybrid Identity Administrator"), "{text}");
         assert!(text.contains("--auth device-code"), "{text}");
+        assert!(
+            text.contains("or the higher Directory.ReadWrite.All"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn already_exists_is_told_by_code_then_message() {
+        let dup = service(
+            400,
+            r#"{"error":{"code":"invalidRequest","message":"A hardware token with serial number 'X' already exists in the tenant."}}"#,
+            None,
+        );
+        assert!(dup.says_already_exists());
+        let conflict = service(409, r#"{"error":{"code":"conflict"}}"#, None);
+        assert!(conflict.says_already_exists());
+        let bad = service(
+            400,
+            r#"{"error":{"code":"invalidRequest","message":"secretKey is not base32."}}"#,
+            None,
+        );
+        assert!(!bad.says_already_exists());
+        let server = service(500, r#"{"error":{"code":"alreadyExists"}}"#, None);
+        assert!(!server.says_already_exists());
     }
 
     #[test]

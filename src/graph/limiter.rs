@@ -32,18 +32,68 @@ pub struct Limits {
     pub headroom: f64,
     /// Requests in flight at once; bounds the burst.
     pub concurrency: usize,
+    /// The resource-unit budget was configured: the tenant's size does not change it.
+    pub resource_units_configured: bool,
+}
+
+/// Graph's identity resource-unit budget depends on the tenant's size (graph-api.md §9;
+/// Graph docs, throttling-limits, identity and access service limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TenantSize {
+    /// Under 50 users: 3,500 RU per 10 s.
+    Small,
+    /// 50 to 500 users: 5,000 RU per 10 s.
+    Medium,
+    /// Over 500 users: 8,000 RU per 10 s.
+    Large,
+}
+
+impl TenantSize {
+    pub fn from_users(users: u64) -> TenantSize {
+        match users {
+            0..50 => TenantSize::Small,
+            50..=500 => TenantSize::Medium,
+            _ => TenantSize::Large,
+        }
+    }
+
+    /// The application + tenant pair's resource units per 10 s.
+    pub fn resource_units(self) -> u32 {
+        match self {
+            TenantSize::Small => 3_500,
+            TenantSize::Medium => 5_000,
+            TenantSize::Large => 8_000,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            TenantSize::Small => "under 50 users",
+            TenantSize::Medium => "50 to 500 users",
+            TenantSize::Large => "over 500 users",
+        }
+    }
 }
 
 impl Limits {
-    /// The `[graph]` settings (defaults: 3000 writes / 150 s, 8000 RU / 10 s).
+    /// Resource units per 10 s when none is configured: a large tenant's, until the
+    /// tenant's size is known ([`Limiter::set_resource_units`]).
+    pub const DEFAULT_RESOURCE_UNITS: u32 = 8_000;
+
+    /// The `[graph]` settings (defaults: 3000 writes / 150 s, 8000 RU / 10 s until the
+    /// tenant's size says otherwise).
     pub fn from_settings(s: &GraphSettings) -> Limits {
         Limits {
             writes_per_window: s.writes_per_window.max(1),
             write_window: Duration::from_secs(u64::from(s.write_window_secs.max(1))),
-            resource_units: s.resource_units_per_10s.max(1),
+            resource_units: s
+                .resource_units_per_10s
+                .unwrap_or(Self::DEFAULT_RESOURCE_UNITS)
+                .max(1),
             ru_window: Duration::from_secs(10),
             headroom: 0.98,
             concurrency: s.concurrency.max(1),
+            resource_units_configured: s.resource_units_per_10s.is_some(),
         }
     }
 
@@ -276,6 +326,10 @@ pub struct LimiterState {
 struct State {
     writes: Adaptive,
     ru: Adaptive,
+    /// Cells of the resource-unit bucket per unit: the bucket is sized for
+    /// `Limits::resource_units`; a smaller budget (the tenant's size) costs each unit
+    /// more, so the buckets never need rebuilding.
+    ru_scale: f64,
     pause_all_until: Option<Instant>,
     pause_writes_until: Option<Instant>,
 }
@@ -341,6 +395,7 @@ impl Limiter {
             state: Mutex::new(State {
                 writes: Adaptive::new(now, raise_every),
                 ru: Adaptive::new(now, raise_every),
+                ru_scale: 1.0,
                 pause_all_until: None,
                 pause_writes_until: None,
             }),
@@ -375,7 +430,8 @@ impl Limiter {
             let cells = {
                 let mut s = self.lock();
                 s.ru.maybe_raise(Instant::now());
-                s.ru.cells(cost.resource_units)
+                let cells = f64::from(s.ru.cells(cost.resource_units)) * s.ru_scale;
+                cells.ceil().min(f64::from(u32::MAX)) as u32
             };
             self.take_all(&self.ru, cells, self.ru_burst_cells, false)
                 .await;
@@ -458,6 +514,19 @@ impl Limiter {
         s.pause_all_until = s.pause_all_until.max(Some(until));
     }
 
+    /// Pace resource units at `units` per window from now on (the tenant's size:
+    /// [`TenantSize::resource_units`]). The adaptive factor keeps working on top: a 429
+    /// still cuts the rate.
+    pub fn set_resource_units(&self, units: u32) {
+        let scale = f64::from(self.limits.resource_units.max(1)) / f64::from(units.max(1));
+        self.lock().ru_scale = scale;
+    }
+
+    /// Resource units per window currently budgeted (before headroom and the factor).
+    pub fn resource_units(&self) -> f64 {
+        f64::from(self.limits.resource_units) / self.lock().ru_scale
+    }
+
     pub fn state(&self) -> LimiterState {
         let s = self.lock();
         let now = Instant::now();
@@ -465,7 +534,7 @@ impl Limiter {
         let until = s.pause_all_until.max(s.pause_writes_until);
         LimiterState {
             writes_per_sec: self.limits.write_rate() * headroom * s.writes.factor(),
-            resource_units_per_sec: self.limits.ru_rate() * headroom * s.ru.factor(),
+            resource_units_per_sec: self.limits.ru_rate() / s.ru_scale * headroom * s.ru.factor(),
             write_factor: s.writes.factor(),
             ru_factor: s.ru.factor(),
             paused_for: until.filter(|u| *u > now).map(|u| u - now),
@@ -580,6 +649,7 @@ mod tests {
         let tiny = Limits {
             writes_per_window: 10,
             concurrency: 64,
+            resource_units_configured: true,
             ..l.clone()
         };
         assert_eq!(
@@ -599,6 +669,7 @@ mod tests {
             ru_window: Duration::from_secs(10),
             headroom: 1.0,
             concurrency: 1,
+            resource_units_configured: true,
         });
         let start = Instant::now();
         for _ in 0..24 {
@@ -624,6 +695,7 @@ mod tests {
             ru_window: Duration::from_secs(10),
             headroom: 1.0,
             concurrency: 1,
+            resource_units_configured: true,
         });
         let start = Instant::now();
         limiter

@@ -26,14 +26,18 @@ pub mod retry;
 pub mod root;
 
 pub use activity::CallRecord;
-pub use auth::{AuthError, Session, SignInOptions, TokenSource, sign_in};
+pub use auth::{
+    AuthError, Capability, CapabilitySet, RefusedCapability, ScopeRefusal, Session, SignInOptions,
+    TokenSource, sign_in,
+};
 pub use batch::{BatchItem, BatchResponse, MAX_BATCH};
 pub use client::{ClientOptions, ClientStats, GraphClient, Observer, channel_observer};
 pub use endpoints::directory::UserFilter;
+pub use endpoints::federation::FederationChange;
 pub use endpoints::hardware::NewHardwareToken;
 pub use error::{Access, GraphError, GraphErrorKind, TransportFailure};
 pub use identity::{Identity, TokenKind};
-pub use limiter::{Cost, Limiter, LimiterState, Limits};
+pub use limiter::{Cost, Limiter, LimiterState, Limits, TenantSize};
 pub use paging::Pager;
 pub use retry::RetryPolicy;
 pub use root::{ApiVersion, GraphRoot, UrlPolicyError};

@@ -13,9 +13,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::migrate::usable::MethodRule;
 use crate::migrate::{
-    AllowedMethods, EntraAuthenticator, EntraDefault, EntraHardwareToken, EntraMethods, EntraPhone,
-    EntraUser, HardwareStatus, InventoryDevice, PhoneSlot, PreferredMethod,
+    DeviceOwner, EntraAuthenticator, EntraDefault, EntraHardwareToken, EntraMethods, EntraPhone,
+    EntraUser, HardwareStatus, InventoryDevice, PhoneSlot, PolicyFacts, PolicyMethod,
+    PolicyMigration, PolicyTarget, PreferredMethod,
 };
 
 /// An enum Graph may extend ("evolvable enumerations"): known members by name, anything
@@ -482,9 +484,49 @@ impl HardwareDevice {
         InventoryDevice {
             id: self.id.clone(),
             serial: self.serial_number.clone().unwrap_or_default(),
-            assigned_to: self.assigned_to.as_ref().and_then(|a| a.id.clone()),
+            owner: match self.assigned_to.as_ref().and_then(|a| a.id.clone()) {
+                Some(id) if !id.trim().is_empty() => DeviceOwner::User(id),
+                _ => DeviceOwner::Unassigned,
+            },
             status: self.entra_status(),
         }
+    }
+}
+
+/// One item of `GET /directory/authenticationMethodDevices/hardwareOathDevices`, in
+/// either documented shape: the device itself (`serialNumber` at the top level, as the
+/// resource page has it), or — as every example response of the list page shows — a
+/// `hardwareOathAuthenticationMethod` with the device under `device` (Graph docs,
+/// authenticationmethoddevice-list-hardwareoathdevices).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InventoryItem(pub HardwareDevice);
+
+impl<'de> Deserialize<'de> for InventoryItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<InventoryItem, D::Error> {
+        let v = Value::deserialize(d)?;
+        let wrapped =
+            v.get("serialNumber").is_none() && v.get("device").is_some_and(Value::is_object);
+        let device = if wrapped {
+            v.get("device").unwrap_or(&Value::Null)
+        } else {
+            &v
+        };
+        HardwareDevice::deserialize(device)
+            .map(InventoryItem)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl InventoryItem {
+    pub fn into_device(self) -> HardwareDevice {
+        self.0
+    }
+}
+
+impl std::ops::Deref for InventoryItem {
+    type Target = HardwareDevice;
+    fn deref(&self) -> &HardwareDevice {
+        &self.0
     }
 }
 
@@ -672,12 +714,6 @@ pub struct MethodTarget {
     pub id: String,
 }
 
-impl MethodTarget {
-    fn covers(&self, is_member: &dyn Fn(&str) -> bool) -> bool {
-        self.id.eq_ignore_ascii_case("all_users") || is_member(&self.id)
-    }
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MethodConfiguration {
@@ -690,14 +726,37 @@ pub struct MethodConfiguration {
     pub include_targets: Vec<MethodTarget>,
     #[serde(default, deserialize_with = "null_default")]
     pub exclude_targets: Vec<MethodTarget>,
+    /// Voice only: whether office phones may be used (Graph docs,
+    /// voiceAuthenticationMethodConfiguration).
+    #[serde(default)]
+    pub is_office_phone_allowed: Option<bool>,
 }
 
 impl MethodConfiguration {
-    /// Enabled, targeted at the user (all users or one of their groups), not excluded.
-    pub fn allows(&self, is_member: &dyn Fn(&str) -> bool) -> bool {
-        self.state == Some(MethodState::Enabled)
-            && self.include_targets.iter().any(|t| t.covers(is_member))
-            && !self.exclude_targets.iter().any(|t| t.covers(is_member))
+    /// The rules' view of this configuration, when it is one they look at.
+    pub fn to_rule(&self) -> Option<MethodRule> {
+        let targets = |list: &[MethodTarget]| {
+            list.iter()
+                .map(|t| PolicyTarget::from_graph_id(&t.id))
+                .collect::<Vec<_>>()
+        };
+        Some(MethodRule {
+            method: PolicyMethod::from_graph_id(&self.id)?,
+            enabled: self.state == Some(MethodState::Enabled),
+            include: targets(&self.include_targets),
+            exclude: targets(&self.exclude_targets),
+        })
+    }
+}
+
+open_enum! {
+    /// `policyMigrationState` (evolvable; the docs spell the first `premigration` in
+    /// one place, so matching is case-insensitive).
+    PolicyMigrationState {
+        PreMigration = "preMigration",
+        MigrationInProgress = "migrationInProgress",
+        MigrationComplete = "migrationComplete",
+        UnknownFutureValue = "unknownFutureValue",
     }
 }
 
@@ -709,6 +768,10 @@ pub struct MethodsPolicy {
     pub id: Option<String>,
     #[serde(default)]
     pub display_name: Option<String>,
+    /// Until `migrationComplete`, Entra still honours the legacy MFA and SSPR policies
+    /// (Graph docs, authenticationMethodsPolicy resource).
+    #[serde(default)]
+    pub policy_migration_state: Option<PolicyMigrationState>,
     #[serde(default, deserialize_with = "null_default")]
     pub authentication_method_configurations: Vec<MethodConfiguration>,
 }
@@ -720,31 +783,24 @@ impl MethodsPolicy {
             .find(|c| c.id.eq_ignore_ascii_case(id))
     }
 
-    /// Which methods the policy allows a user whose group memberships `is_member`
-    /// answers. A configuration the tenant does not list allows nothing.
-    pub fn allowed_for(&self, is_member: &dyn Fn(&str) -> bool) -> AllowedMethods {
-        let allows = |id: &str| self.configuration(id).is_some_and(|c| c.allows(is_member));
-        AllowedMethods {
-            sms: allows("Sms"),
-            voice: allows("Voice"),
-            authenticator: allows("MicrosoftAuthenticator"),
-            hardware_oath: allows("HardwareOath"),
-            software_oath: allows("SoftwareOath"),
+    /// The policy as the migration rules evaluate it (`migrate::usable`).
+    pub fn to_facts(&self) -> PolicyFacts {
+        PolicyFacts {
+            migration: PolicyMigration::from_graph(
+                self.policy_migration_state
+                    .as_ref()
+                    .map(PolicyMigrationState::as_str),
+            ),
+            rules: self
+                .authentication_method_configurations
+                .iter()
+                .filter_map(MethodConfiguration::to_rule)
+                .collect(),
+            office_phone_allowed: self
+                .configuration(PolicyMethod::Voice.graph_id())
+                .and_then(|c| c.is_office_phone_allowed)
+                .unwrap_or(true),
         }
-    }
-
-    /// Group ids any configuration targets (the engine checks membership of these only).
-    pub fn target_groups(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .authentication_method_configurations
-            .iter()
-            .flat_map(|c| c.include_targets.iter().chain(&c.exclude_targets))
-            .filter(|t| !t.id.eq_ignore_ascii_case("all_users"))
-            .map(|t| t.id.clone())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
     }
 }
 
@@ -1146,9 +1202,34 @@ mod tests {
         assert!(!format!("{d:?}").contains("JBSWY3DP"));
         let inv = d.to_inventory();
         assert_eq!(inv.serial, "S1");
-        assert_eq!(inv.assigned_to, None);
+        assert_eq!(inv.owner, DeviceOwner::Unassigned);
         assert_eq!(inv.status, HardwareStatus::Available);
         assert_eq!(d.hash_function, Some(HashFunction::HmacSha1));
+    }
+
+    #[test]
+    fn inventory_lists_read_in_both_documented_shapes() {
+        // The resource page's shape, then the list page's example responses.
+        let page: Page<InventoryItem> = parse(
+            r##"{"value":[
+              {"id":"d1","serialNumber":"TOTP123456","status":"available","assignedTo":null},
+              {"@odata.type":"#microsoft.graph.hardwareOathAuthenticationMethod","id":"d2",
+               "device":{"id":"d2","displayName":"Amy Masters Token 1","serialNumber":"TOTP654321",
+                 "manufacturer":"Contoso","model":"Hardware Token 1000","secretKey":null,
+                 "timeIntervalInSeconds":30,"status":"activated","hashFunction":"hmacsha1",
+                 "assignedTo":{"id":"0cadbf92","displayName":"Amy Masters"}}}]}"##,
+        );
+        let inv: Vec<InventoryDevice> = page
+            .value
+            .into_iter()
+            .map(|i| i.into_device().to_inventory())
+            .collect();
+        assert_eq!(inv[0].serial, "TOTP123456");
+        assert_eq!(inv[0].owner, DeviceOwner::Unassigned);
+        assert_eq!(inv[1].serial, "TOTP654321");
+        assert_eq!(inv[1].id, "d2");
+        assert_eq!(inv[1].owner, DeviceOwner::User("0cadbf92".into()));
+        assert_eq!(inv[1].status, HardwareStatus::Activated);
     }
 
     #[test]
@@ -1165,14 +1246,27 @@ mod tests {
               {"id":"HardwareOath","state":"enabled","includeTargets":null},
               {"id":"Fido2","state":"enabled","includeTargets":[{"targetType":"group","id":"all_users"}]}]}"##,
         );
-        let none = p.allowed_for(&|_| false);
+        let facts = p.to_facts();
+        let none = facts.for_user(&|_| false);
         assert!(none.sms && !none.voice && !none.authenticator && !none.hardware_oath);
         assert!(!none.software_oath, "not listed: not allowed");
-        let pilot = p.allowed_for(&|g| g == "pilot");
+        let pilot = facts.for_user(&|g| g == "pilot");
         assert!(pilot.authenticator);
-        let blocked = p.allowed_for(&|g| g == "pilot" || g == "blocked");
+        let blocked = facts.for_user(&|g| g == "pilot" || g == "blocked");
         assert!(!blocked.authenticator);
-        assert_eq!(p.target_groups(), ["blocked", "pilot"]);
+        assert_eq!(facts.target_groups(), ["blocked", "pilot"]);
+        assert_eq!(facts.migration, PolicyMigration::NotReported);
+        assert!(facts.office_phone_allowed);
+        let migrating: MethodsPolicy = parse(
+            r##"{"policyMigrationState":"premigration","authenticationMethodConfigurations":[
+              {"@odata.type":"#microsoft.graph.voiceAuthenticationMethodConfiguration","id":"Voice",
+               "state":"enabled","isOfficePhoneAllowed":false,
+               "includeTargets":[{"targetType":"group","id":"all_users"}]}]}"##,
+        );
+        let facts = migrating.to_facts();
+        assert_eq!(facts.migration, PolicyMigration::PreMigration);
+        assert!(!facts.office_phone_allowed);
+        assert!(!facts.for_user(&|_| false).office_phone);
     }
 
     #[test]

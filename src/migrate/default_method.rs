@@ -5,55 +5,40 @@
 //! `oath`). An input that does not carry the default (`Known::Unknown`), or a user with
 //! none, maps to nothing: then only `most-secure-if-not-set` sets one.
 //!
-//! D3: a method is usable when the methods policy enables it for the user **and** it is
-//! registered after the plan: `push` an Authenticator registration; `oath` a software
-//! OATH token or an *activated* hardware token; `sms` and `voiceMobile` a mobile phone;
-//! `voiceAlternateMobile` an alternate phone; `voiceOffice` an office phone. A wanted
-//! method that is not usable falls back to the most secure usable one.
+//! D3: the default must be usable — allowed by the methods policy for the user and
+//! registered after the plan; whether it is, is `usable`'s to say (the one place the
+//! policy is evaluated). A wanted method that is not usable falls back to the most secure
+//! usable one. A method the methods policy leaves off while the policy migration is not
+//! complete may be allowed by the legacy MFA or SSPR policy: it is never treated as
+//! disabled, and the note says so.
 //!
 //! D4: the write is ordered last (`Action::order`), after the methods it needs.
 
-use super::entra::{EntraDefault, MethodSet, PreferredMethod};
+use super::entra::{EntraDefault, PreferredMethod};
 use super::phones::PhoneOutcome;
 use super::plan::{Action, NoteKind, Subject};
 use super::planner::{Draft, PlanInput};
 use super::rules::Rule;
 use super::settings::DefaultMethodMode;
 use super::tokens::TokenOutcome;
+use super::usable::{Allowance, Registered, Usable, why_not};
 use crate::datafile::{Known, MfaMethod};
 
-/// The methods the user can use after the plan (D3).
-pub(super) fn usable_after(
+/// What the user has registered after the plan (D3): what Entra has plus what the plan
+/// adds; a hardware token counts once activated.
+pub(super) fn registered_after(
     input: &PlanInput<'_>,
     phones: &PhoneOutcome,
     tokens: &TokenOutcome,
-) -> MethodSet {
-    let a = input.allowed;
-    let m = input.methods;
-    let mut s = MethodSet::EMPTY;
-    if a.authenticator && !m.authenticators.is_empty() {
-        s.insert(PreferredMethod::Push);
+) -> Registered {
+    Registered {
+        authenticator: !input.methods.authenticators.is_empty(),
+        software_oath: !input.methods.software_oath.is_empty(),
+        hardware_oath: tokens.activated_hardware,
+        mobile: phones.mobile,
+        alternate_mobile: phones.alternate_mobile,
+        office: phones.office,
     }
-    if (a.software_oath && !m.software_oath.is_empty())
-        || (a.hardware_oath && tokens.activated_hardware)
-    {
-        s.insert(PreferredMethod::Oath);
-    }
-    if phones.mobile {
-        if a.sms {
-            s.insert(PreferredMethod::Sms);
-        }
-        if a.voice {
-            s.insert(PreferredMethod::VoiceMobile);
-        }
-    }
-    if a.voice && phones.alternate_mobile {
-        s.insert(PreferredMethod::VoiceAlternateMobile);
-    }
-    if a.voice && phones.office {
-        s.insert(PreferredMethod::VoiceOffice);
-    }
-    s
 }
 
 /// D1: MFA Server's default as an Entra method; `None` when the input does not carry it
@@ -68,23 +53,13 @@ pub fn mapped(default: Known<Option<MfaMethod>>, phone_to_office: bool) -> Optio
     })
 }
 
-/// Why a method is not usable, for the D3 note.
-fn why_unusable(input: &PlanInput<'_>, m: PreferredMethod) -> &'static str {
-    let a = input.allowed;
-    let enabled = match m {
-        PreferredMethod::Push => a.authenticator,
-        PreferredMethod::Oath => a.hardware_oath || a.software_oath,
-        PreferredMethod::Sms => a.sms,
-        _ => a.voice,
-    };
-    if enabled {
-        "not registered after the plan"
-    } else {
-        "not enabled for the user by the authentication methods policy"
-    }
-}
-
-pub(super) fn plan(input: &PlanInput<'_>, phones: &PhoneOutcome, usable: MethodSet, d: &mut Draft) {
+pub(super) fn plan(
+    input: &PlanInput<'_>,
+    phones: &PhoneOutcome,
+    registered: Registered,
+    usable: Usable,
+    d: &mut Draft,
+) {
     let current = &input.methods.default;
     let mode = input.settings.default_method;
     if input.methods.system_preferred_enabled == Some(true) {
@@ -116,7 +91,7 @@ pub(super) fn plan(input: &PlanInput<'_>, phones: &PhoneOutcome, usable: MethodS
 
     let mut rules: Vec<Rule> = Vec::with_capacity(4);
     let wanted = if mode == DefaultMethodMode::MostSecureIfNotSet {
-        usable.most_secure()
+        usable.most_secure().map(|(m, _)| m)
     } else {
         match mapped(input.user.default_method(), phones.phone_to_office) {
             Some(m) => {
@@ -144,9 +119,11 @@ pub(super) fn plan(input: &PlanInput<'_>, phones: &PhoneOutcome, usable: MethodS
     };
     rules.push(Rule::D2);
 
-    let chosen = match wanted {
-        Some(m) if usable.contains(m) => m,
-        _ => {
+    let allowed = input.allowed;
+    let found = wanted.and_then(|m| usable.of(m).map(|a| (m, a)));
+    let (chosen, allowance) = match found {
+        Some(found) => found,
+        None => {
             let Some(fallback) = usable.most_secure() else {
                 d.skip(
                     Subject::DefaultMethod,
@@ -155,7 +132,7 @@ pub(super) fn plan(input: &PlanInput<'_>, phones: &PhoneOutcome, usable: MethodS
                         Some(m) => format!(
                             "{m} is {} and no other method is usable: the user has no usable \
                              Entra method after the plan",
-                            why_unusable(input, m)
+                            why_not(m, registered, allowed)
                         ),
                         None => "no method is usable after the plan: the user has no usable \
                                  Entra method"
@@ -172,12 +149,28 @@ pub(super) fn plan(input: &PlanInput<'_>, phones: &PhoneOutcome, usable: MethodS
                     Subject::DefaultMethod,
                     Rule::D3,
                     NoteKind::DefaultFellBack,
-                    format!("fell back to {fallback}: {m} is {}", why_unusable(input, m)),
+                    format!(
+                        "fell back to {}: {m} is {}",
+                        fallback.0,
+                        why_not(m, registered, allowed)
+                    ),
                 );
             }
             fallback
         }
     };
+    if allowance == Allowance::MaybeLegacy {
+        // Not "disabled": while the legacy policies count, Entra may well accept it.
+        d.note(
+            Subject::DefaultMethod,
+            Rule::D3,
+            NoteKind::LegacyPolicy,
+            format!(
+                "{chosen} is {}; it is set all the same: check that the legacy policy allows it",
+                why_not(chosen, registered, allowed)
+            ),
+        );
+    }
     if mode == DefaultMethodMode::MostSecureIfNotSet || wanted != Some(chosen) {
         rules.push(Rule::D3);
     }

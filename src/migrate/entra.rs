@@ -197,14 +197,50 @@ pub struct EntraHardwareToken {
     pub status: HardwareStatus,
 }
 
+/// Who holds a serial of the tenant's hardware OATH inventory (rule H1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum DeviceOwner {
+    /// In the inventory, assigned to nobody.
+    Unassigned,
+    /// Assigned to the user with this object id.
+    User(String),
+    /// Entra refused to create the serial because it exists, yet the inventory search
+    /// does not show it and it is not among this user's tokens: a token uploaded through
+    /// the legacy CSV is listed only under the user it was uploaded for (Entra docs,
+    /// how-to-mfa-manage-oath-tokens). Someone else holds it; who cannot be read.
+    NotVisible,
+}
+
 /// A device of the tenant's hardware OATH inventory, looked up by serial (rule H1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventoryDevice {
+    /// Device id; empty for a [`DeviceOwner::NotVisible`] serial (nothing to assign).
     pub id: String,
     pub serial: String,
-    /// Object id of the user it is assigned to.
-    pub assigned_to: Option<String>,
+    pub owner: DeviceOwner,
     pub status: HardwareStatus,
+}
+
+impl InventoryDevice {
+    /// Object id of the user it is assigned to, when visible.
+    pub fn assigned_to(&self) -> Option<&str> {
+        match &self.owner {
+            DeviceOwner::User(id) => Some(id),
+            DeviceOwner::Unassigned | DeviceOwner::NotVisible => None,
+        }
+    }
+
+    /// A serial known to exist that nobody visible holds and the inventory does not
+    /// list (see [`DeviceOwner::NotVisible`]).
+    pub fn not_visible(serial: &str) -> InventoryDevice {
+        InventoryDevice {
+            id: String::new(),
+            serial: serial.trim().to_string(),
+            owner: DeviceOwner::NotVisible,
+            status: HardwareStatus::Unknown,
+        }
+    }
 }
 
 /// Everything Entra holds for one user that the rules look at.
@@ -244,27 +280,6 @@ impl EntraMethods {
     pub fn device_count(&self) -> usize {
         self.authenticators.len() + self.software_oath.len() + self.hardware_oath.len()
     }
-}
-
-/// Which methods the tenant's authentication methods policy allows for this user,
-/// already evaluated against the policy's include targets by the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AllowedMethods {
-    pub sms: bool,
-    pub voice: bool,
-    pub authenticator: bool,
-    pub hardware_oath: bool,
-    pub software_oath: bool,
-}
-
-impl AllowedMethods {
-    pub const ALL: AllowedMethods = AllowedMethods {
-        sms: true,
-        voice: true,
-        authenticator: true,
-        hardware_oath: true,
-        software_oath: true,
-    };
 }
 
 /// A set of [`PreferredMethod`]s (the methods a user can use after a plan), as one byte.

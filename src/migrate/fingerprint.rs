@@ -88,6 +88,11 @@ pub fn fingerprint(user: User<'_>, settings: &MigrationSettings, key: &[u8]) -> 
         u8::from(settings.include_disabled),
         u8::from(settings.hardware_oath_available),
     ]);
+    // Added later, so only when it differs from the old default: fingerprints recorded
+    // before stay valid in the global cloud.
+    if !settings.phone_update_available {
+        w.mac.update(&[5, 0]);
+    }
     match &settings.match_attribute {
         Some(a) => {
             w.str(2, Some(&a.mfa_server.to_lowercase()));

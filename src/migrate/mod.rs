@@ -18,11 +18,12 @@ pub mod rules;
 pub mod settings;
 pub mod summary;
 mod tokens;
+pub mod usable;
 pub mod verify;
 
 pub use default_method::mapped as mapped_default;
 pub use entra::{
-    AllowedMethods, EntraAuthenticator, EntraDefault, EntraHardwareToken, EntraMethods, EntraPhone,
+    DeviceOwner, EntraAuthenticator, EntraDefault, EntraHardwareToken, EntraMethods, EntraPhone,
     EntraUser, HardwareStatus, InventoryDevice, MethodSet, PhoneSlot, PreferredMethod,
 };
 pub use fingerprint::fingerprint;
@@ -36,4 +37,8 @@ pub use rules::Rule;
 pub use settings::{DefaultMethodMode, MatchAttribute, MigrationSettings, MobileAppHandling};
 pub use summary::{BlastRadius, ReregisterRow, describe_user_skip, must_reregister, plan_lines};
 pub use tokens::{DEVICE_LIMIT, device_serial};
+pub use usable::{
+    Allowance, AllowedMethods, PolicyFacts, PolicyMethod, PolicyMigration, PolicyTarget,
+    Registered, Usable, usable_now,
+};
 pub use verify::verify;

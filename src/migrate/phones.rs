@@ -9,6 +9,9 @@
 //!   Administrator) cannot be compared with the MFA Server number, so it is never
 //!   overwritten: the phone is skipped with a reason naming the role that sees numbers.
 //!   The slot still holds a phone, so it counts as registered for rule D3.
+//! - P6, **Graph limit**: Graph in the China cloud (21Vianet) has no phone update (the
+//!   update page's national-cloud include is `global-us`): a slot that holds a different
+//!   number is skipped, never overwritten by delete-and-add.
 
 use super::entra::{EntraPhone, PhoneSlot};
 use super::plan::{Action, ExpectSlot, NoteKind, Subject};
@@ -213,6 +216,20 @@ fn apply_p4(slot: PhoneSlot, t: Target, input: &PlanInput<'_>, d: &mut Draft) {
                 format!("{} already holds {number}", slot_label(slot)),
             );
             expect(d);
+        }
+        Some(current @ (EntraPhone::Number(_) | EntraPhone::Unparsed(_)))
+            if !input.settings.phone_update_available =>
+        {
+            d.skip(
+                t.subject.subject(),
+                Rule::P6,
+                format!(
+                    "{} holds {current}, not {number}, and Graph in the China cloud (21Vianet) \
+                     cannot update a phone method: it is left as is; change it in the Entra \
+                     admin centre",
+                    slot_label(slot)
+                ),
+            );
         }
         Some(EntraPhone::Number(current)) => {
             let mut rules = placed;

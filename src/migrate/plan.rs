@@ -137,6 +137,12 @@ pub enum NoteKind {
     DefaultNotMapped,
     /// Entra's system-preferred MFA is on: the user's preferred method is mostly ignored.
     SystemPreferred,
+    /// D3: the method is off in the methods policy but the policy migration is not
+    /// complete, so the legacy MFA or SSPR policy (which Graph does not show) may allow it.
+    LegacyPolicy,
+    /// D3: office phones are not allowed (Voice `isOfficePhoneAllowed` is false): the
+    /// office number is stored but cannot be used.
+    OfficePhoneNotAllowed,
 }
 
 /// A deliberate non-write or adjustment: P4 "same number", D2 "default already set",
@@ -212,6 +218,11 @@ pub struct Plan {
     /// methods policy and registered). Empty means a user sent to Entra MFA would have to
     /// register first.
     pub usable: MethodSet,
+    /// Methods registered after the plan that the methods policy leaves off while the
+    /// policy migration is not complete: the legacy MFA or SSPR policy may allow them
+    /// (Graph does not show those policies). Not counted in `usable`.
+    #[serde(default)]
+    pub usable_via_legacy: MethodSet,
 }
 
 impl Plan {
@@ -229,6 +240,12 @@ impl Plan {
     /// Whether the user has at least one usable Entra method after the plan.
     pub fn has_usable_method(&self) -> bool {
         !self.usable.is_empty()
+    }
+
+    /// No method is surely usable after the plan, but some may be through the legacy
+    /// MFA or SSPR policy.
+    pub fn usable_only_via_legacy(&self) -> bool {
+        self.usable.is_empty() && !self.usable_via_legacy.is_empty()
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::default_method;
 use super::devices;
-use super::entra::{AllowedMethods, EntraMethods, EntraUser, InventoryDevice};
+use super::entra::{EntraMethods, EntraUser, InventoryDevice, PhoneSlot};
 use super::fingerprint::fingerprint;
 use super::matching::Match;
 use super::phones;
@@ -20,6 +20,7 @@ use super::plan::{
 use super::rules::Rule;
 use super::settings::MigrationSettings;
 use super::tokens;
+use super::usable::{self, AllowedMethods};
 use crate::datafile::{DataSet, Known, ProblemKind, User, UserIdx};
 
 /// Why the reader could not normalise a user's phones (rule P5): the reader keeps the
@@ -106,8 +107,12 @@ pub fn plan_user(input: &PlanInput<'_>) -> Plan {
     let phones = phones::plan(input, &mut d);
     let convert = devices::plan(input, &mut d);
     let tokens = tokens::plan(input, &convert, &mut d);
-    let usable = default_method::usable_after(input, &phones, &tokens);
-    default_method::plan(input, &phones, usable, &mut d);
+    let registered = default_method::registered_after(input, &phones, &tokens);
+    let usable = usable::usable(registered, input.allowed);
+    if !input.allowed.office_phone {
+        office_phone_note(&phones, &mut d);
+    }
+    default_method::plan(input, &phones, registered, usable, &mut d);
     // C3 (and D4: the default last). A stable sort keeps create-before-assign per token
     // and the rule modules' own order within a rank.
     d.ops.sort_by_key(|op| op.action.order());
@@ -123,8 +128,41 @@ pub fn plan_user(input: &PlanInput<'_>) -> Plan {
         skips: d.skips,
         notes: d.notes,
         expected: d.expected,
-        usable,
+        usable: usable.sure,
+        usable_via_legacy: usable.via_legacy,
     }
+}
+
+/// D3, `isOfficePhoneAllowed`: a plan that writes the office slot says the number cannot
+/// be used for sign-in.
+fn office_phone_note(phones: &phones::PhoneOutcome, d: &mut Draft) {
+    let writes_office = d.ops.iter().any(|op| {
+        matches!(
+            op.action,
+            Action::AddPhone {
+                slot: PhoneSlot::Office,
+                ..
+            } | Action::UpdatePhone {
+                slot: PhoneSlot::Office,
+                ..
+            }
+        )
+    });
+    if !writes_office {
+        return;
+    }
+    let subject = if phones.phone_to_office {
+        Subject::Phone
+    } else {
+        Subject::BackupPhone
+    };
+    d.note(
+        subject,
+        Rule::D3,
+        NoteKind::OfficePhoneNotAllowed,
+        "office phones are not allowed (Voice configuration: isOfficePhoneAllowed is false): \
+         the office number is stored but Entra will not call it",
+    );
 }
 
 /// Rule C1 inputs: the fingerprint key and what the store holds for this Entra user.

@@ -15,6 +15,7 @@ pub enum Rule {
     P3,
     P4,
     P5,
+    P6,
     B1,
     B2,
     B3,
@@ -39,7 +40,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order migration-rules.md gives them.
-    pub const ALL: [Rule; 30] = [
+    pub const ALL: [Rule; 31] = [
         Rule::T1,
         Rule::M1,
         Rule::M2,
@@ -50,6 +51,7 @@ impl Rule {
         Rule::P3,
         Rule::P4,
         Rule::P5,
+        Rule::P6,
         Rule::B1,
         Rule::B2,
         Rule::B3,
@@ -85,6 +87,7 @@ impl Rule {
             Rule::P3 => "P3",
             Rule::P4 => "P4",
             Rule::P5 => "P5",
+            Rule::P6 => "P6",
             Rule::B1 => "B1",
             Rule::B2 => "B2",
             Rule::B3 => "B3",
@@ -121,6 +124,9 @@ impl Rule {
             Rule::P3 => "default is text message → extension dropped, mobile",
             Rule::P4 => "slot already holds the number → no write; different → update",
             Rule::P5 => "number cannot be normalised → phone skipped",
+            Rule::P6 => {
+                "the China cloud cannot update a phone: a different number is left (Graph limit)"
+            }
             Rule::B1 => "backup phone without extension → alternateMobile",
             Rule::B2 => "backup phone with extension → office",
             Rule::B3 => "phone and backup phone both with extension → backup skipped",

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cloud::Cloud;
+
 /// Rule D2: when to write the default method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -63,6 +65,29 @@ pub struct MigrationSettings {
     pub match_attribute: Option<MatchAttribute>,
     /// False outside the global cloud (rule H3).
     pub hardware_oath_available: bool,
+    /// False in the China cloud (21Vianet), whose Graph cannot update a phone method
+    /// (rule P6).
+    #[serde(default = "available")]
+    pub phone_update_available: bool,
+}
+
+fn available() -> bool {
+    true
+}
+
+impl MigrationSettings {
+    /// What the cloud signed in to allows (H3, P6): these follow the cloud, never a
+    /// setting.
+    pub fn set_cloud(&mut self, cloud: Cloud) {
+        self.hardware_oath_available = cloud.has_hardware_oath();
+        self.phone_update_available = cloud.has_phone_update();
+    }
+
+    /// Keep the cloud-given values of `current` (new settings from a front end).
+    pub fn keep_cloud_of(&mut self, current: &MigrationSettings) {
+        self.hardware_oath_available = current.hardware_oath_available;
+        self.phone_update_available = current.phone_update_available;
+    }
 }
 
 impl Default for MigrationSettings {
@@ -73,6 +98,7 @@ impl Default for MigrationSettings {
             include_disabled: false,
             match_attribute: None,
             hardware_oath_available: true,
+            phone_update_available: true,
         }
     }
 }

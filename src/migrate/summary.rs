@@ -194,6 +194,10 @@ pub struct BlastRadius {
     /// Users with no usable Entra method after their plan: sent to Entra MFA, they would
     /// have to register first.
     pub without_usable_method: usize,
+    /// Of those, users whose registered methods the legacy MFA or SSPR policy may still
+    /// allow (the methods policy migration is not complete): not surely usable, not
+    /// surely disabled.
+    pub usable_only_via_legacy: usize,
     /// Users who must re-register the mobile app (A3).
     pub must_reregister: usize,
     pub skips: usize,
@@ -228,6 +232,9 @@ impl BlastRadius {
         }
         if !plan.has_usable_method() {
             self.without_usable_method += 1;
+            if plan.usable_only_via_legacy() {
+                self.usable_only_via_legacy += 1;
+            }
         }
         if plan.must_reregister_app() {
             self.must_reregister += 1;

@@ -14,7 +14,7 @@
 use sha2::{Digest, Sha256};
 
 use super::devices::{device_subject, must_reregister};
-use super::entra::{EntraHardwareToken, HardwareStatus, InventoryDevice};
+use super::entra::{DeviceOwner, EntraHardwareToken, HardwareStatus, InventoryDevice};
 use super::plan::{Action, ExpectToken, NoteKind, SecretSource, Subject};
 use super::planner::{Draft, PlanInput};
 use super::rules::Rule;
@@ -224,7 +224,10 @@ fn place(
         .map(|t| t.status)
         .or_else(|| {
             find_inventory(input.inventory, serial)
-                .filter(|dev| dev.assigned_to.as_deref() == Some(input.entra.id.as_str()))
+                .filter(|dev| {
+                    dev.assigned_to()
+                        .is_some_and(|id| id.eq_ignore_ascii_case(&input.entra.id))
+                })
                 .map(|dev| dev.status)
         });
     if let Some(status) = mine {
@@ -256,15 +259,28 @@ fn place(
     }
 
     let inventory = find_inventory(input.inventory, serial);
-    if let Some(dev) = inventory
-        && let Some(other) = dev.assigned_to.as_deref()
-    {
-        d.skip(
-            c.subject(),
-            Rule::H1,
-            format!("serial {serial} is assigned to another user ({other})"),
-        );
-        return false;
+    match inventory.map(|dev| &dev.owner) {
+        Some(DeviceOwner::User(other)) => {
+            d.skip(
+                c.subject(),
+                Rule::H1,
+                format!("serial {serial} is assigned to another user ({other})"),
+            );
+            return false;
+        }
+        Some(DeviceOwner::NotVisible) => {
+            d.skip(
+                c.subject(),
+                Rule::H1,
+                format!(
+                    "serial {serial} already exists in the tenant but is not this user's: the \
+                     inventory search does not list it (a token uploaded through the legacy \
+                     CSV is listed only under its user), so another user holds it"
+                ),
+            );
+            return false;
+        }
+        Some(DeviceOwner::Unassigned) | None => {}
     }
     let reuse = inventory.is_some();
 

@@ -142,6 +142,7 @@ mod tests {
             notes: vec![],
             expected,
             usable: MethodSet::EMPTY,
+            usable_via_legacy: MethodSet::EMPTY,
         }
     }
 

@@ -19,6 +19,7 @@ mod signin;
 mod tenant;
 mod throttle;
 mod token;
+mod variants;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ pub use tenant::view::{
 pub use tenant::{DefaultMethod, DeviceStatus, MethodConfigId, PerUserMfa, PhoneType};
 pub use throttle::Quotas;
 pub use token::{ROLE_IDS, TokenKind};
+pub use variants::{
+    DeviceListShape, FedPatchStatus, PolicyMigrationState, ScopeRefusalCode, SimCloud, Variants,
+};
 
 /// How to start a simulated tenant. `SimConfig { users: 50, ..Default::default() }`.
 #[derive(Debug, Clone)]
@@ -52,6 +56,8 @@ pub struct SimConfig {
     pub quotas: Option<Quotas>,
     /// A fixed bearer token accepted as the delegated admin; otherwise one is minted.
     pub token: Option<String>,
+    /// Documented variants of Graph's behaviour to serve (none by default).
+    pub variants: Variants,
 }
 
 impl Default for SimConfig {
@@ -64,6 +70,7 @@ impl Default for SimConfig {
             faults: FaultSpec::default(),
             quotas: None,
             token: None,
+            variants: Variants::default(),
         }
     }
 }
@@ -180,6 +187,15 @@ impl Sim {
     /// Replace the quotas (`None` turns throttling off); the buckets start full.
     pub fn set_quotas(&self, q: Option<Quotas>) {
         self.state.throttle.set(q);
+    }
+
+    /// Serve other documented variants from now on.
+    pub fn set_variants(&self, v: Variants) {
+        self.state.set_variants(v);
+    }
+
+    pub fn variants(&self) -> Variants {
+        self.state.variants()
     }
 
     /// Pace of the device-code sign-in (interval, polls before approval, expiry, denial).

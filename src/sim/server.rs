@@ -29,6 +29,7 @@ use super::tenant::generate::generate;
 use super::tenant::{Tenant, fmt_oid};
 use super::throttle::Throttle;
 use super::token::{Admin, TokenKind, Tokens};
+use super::variants::Variants;
 use super::{FaultCounts, SimConfig, SimStats};
 
 /// Largest request body taken (Graph's batch limit is 4 MB).
@@ -51,6 +52,7 @@ pub(crate) struct State {
     pub pages: PageKeys,
     latency_us: AtomicU64,
     tenant: RwLock<Tenant>,
+    variants: RwLock<Variants>,
 }
 
 impl State {
@@ -60,6 +62,17 @@ impl State {
 
     pub fn write_tenant(&self) -> RwLockWriteGuard<'_, Tenant> {
         self.tenant.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn variants(&self) -> Variants {
+        self.variants
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_variants(&self, v: Variants) {
+        *self.variants.write().unwrap_or_else(|e| e.into_inner()) = v;
     }
 
     pub fn set_latency(&self, d: Duration) {
@@ -168,6 +181,7 @@ pub(crate) async fn start(cfg: SimConfig) -> std::io::Result<(Arc<State>, Handle
         pages: PageKeys::new(),
         latency_us: AtomicU64::new(0),
         tenant: RwLock::new(tenant),
+        variants: RwLock::new(cfg.variants.clone()),
     });
     state.set_latency(cfg.latency);
     let router = Router::new()

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use super::server;
 use super::token::{DELEGATED_SCOPES, TokenKind};
+use super::variants::ScopeRefusalCode;
 
 /// The pace of the simulated device-code sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,9 @@ const GRAPH_RESOURCE: &str = "https://graph.microsoft.com/";
 struct Grant {
     client_id: String,
     scopes: Vec<String>,
+    /// Scopes asked for that this tenant does not know (`Variants::unknown_scopes`):
+    /// refused once the admin has approved, at the token endpoint.
+    unknown: Vec<String>,
     offline: bool,
     flow: DeviceFlow,
     expires: Instant,
@@ -140,9 +144,16 @@ fn granted_scopes(scope: &str) -> Result<(Vec<String>, bool), String> {
     let mut offline = false;
     let mut refused = Vec::new();
     for s in scope.split_whitespace() {
+        // Any cloud's Graph host names the same resource here (`--cloud china` asks for
+        // `https://microsoftgraph.chinacloudapi.cn/…`).
         let name = s
             .strip_prefix(GRAPH_RESOURCE)
             .or_else(|| s.strip_prefix("00000003-0000-0000-c000-000000000000/"))
+            .or_else(|| {
+                s.strip_prefix("https://")
+                    .and_then(|rest| rest.split_once('/'))
+                    .map(|(_, n)| n)
+            })
             .unwrap_or(s);
         match name {
             "offline_access" => offline = true,
@@ -196,7 +207,18 @@ pub(crate) async fn device_code(
             "The request body must contain the following parameter: 'client_id'.",
         );
     };
-    let (scopes, offline) = match granted_scopes(f.get("scope").map(String::as_str).unwrap_or("")) {
+    let variants = st.variants();
+    let asked = f.get("scope").map(String::as_str).unwrap_or("");
+    let unknown: Vec<String> = asked
+        .split_whitespace()
+        .filter(|s| variants.is_unknown_scope(s))
+        .map(str::to_string)
+        .collect();
+    let known: Vec<&str> = asked
+        .split_whitespace()
+        .filter(|s| !variants.is_unknown_scope(s))
+        .collect();
+    let (scopes, offline) = match granted_scopes(&known.join(" ")) {
         Ok(s) => s,
         Err(refused) => {
             return oauth_error(
@@ -221,6 +243,7 @@ pub(crate) async fn device_code(
             Grant {
                 client_id: client_id.clone(),
                 scopes,
+                unknown,
                 offline,
                 flow,
                 expires: Instant::now() + flow.expires_in,
@@ -270,6 +293,7 @@ pub(crate) async fn token(
             &st,
             &client_id,
             f.get("refresh_token").map(String::as_str).unwrap_or(""),
+            f.get("scope").map(String::as_str),
         ),
         Some("client_credentials") => {
             let has_credential =
@@ -410,10 +434,51 @@ fn device_grant(st: &server::State, client_id: &str, device_code: &str) -> Respo
             "The user declined the sign-in.",
         );
     }
+    if !g.unknown.is_empty() {
+        return unknown_scope(st, &g.unknown);
+    }
     issue(st, &g.client_id, &g.scopes, g.offline)
 }
 
-fn refresh_grant(st: &server::State, client_id: &str, token: &str) -> Response {
+/// A scope the tenant does not know, refused as Entra does (the code `Variants` sets).
+fn unknown_scope(st: &server::State, scopes: &[String]) -> Response {
+    let refusal = st.variants().scope_refusal;
+    let names = scopes.join("', '");
+    match refusal {
+        ScopeRefusalCode::InvalidScope => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            refusal.code(),
+            &format!(
+                "The provided value for the input parameter 'scope' is not valid. The scope '{names}' does not exist."
+            ),
+        ),
+        ScopeRefusalCode::NotOnResource => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            refusal.code(),
+            &format!(
+                "The application 'mfa-cutover' asked for scope '{names}' that doesn't exist on the resource '00000003-0000-0000-c000-000000000000'."
+            ),
+        ),
+        ScopeRefusalCode::NotConsented => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            refusal.code(),
+            "The user or administrator has not consented to use the application with ID 'mfa-cutover'. Send an interactive authorization request for this user and resource.",
+        ),
+    }
+}
+
+/// A refresh token serves any consented scope (incremental consent): a `scope` naming
+/// others than before is honoured when the admin consented to them, refused like a
+/// sign-in when the tenant does not know one.
+fn refresh_grant(
+    st: &server::State,
+    client_id: &str,
+    token: &str,
+    scope: Option<&str>,
+) -> Response {
     let r = st
         .signin
         .refresh
@@ -422,7 +487,27 @@ fn refresh_grant(st: &server::State, client_id: &str, token: &str) -> Response {
         .remove(token);
     match r {
         Some(r) if r.client_id == client_id && Instant::now() < r.expires => {
-            issue(st, client_id, &r.scopes, true)
+            let Some(scope) = scope.filter(|s| !s.trim().is_empty()) else {
+                return issue(st, client_id, &r.scopes, true);
+            };
+            let variants = st.variants();
+            let unknown: Vec<String> = scope
+                .split_whitespace()
+                .filter(|s| variants.is_unknown_scope(s))
+                .map(str::to_string)
+                .collect();
+            if !unknown.is_empty() {
+                return unknown_scope(st, &unknown);
+            }
+            match granted_scopes(scope) {
+                Ok((scopes, _)) => issue(st, client_id, &scopes, true),
+                Err(refused) => oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    65001,
+                    &format!("The administrator has not consented to these scopes: {refused}."),
+                ),
+            }
         }
         _ => oauth_error(
             StatusCode::BAD_REQUEST,

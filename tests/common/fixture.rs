@@ -251,6 +251,7 @@ pub fn plan(i: usize) -> Arc<Plan> {
         usable: [PreferredMethod::VoiceMobile, PreferredMethod::Sms]
             .into_iter()
             .collect(),
+        usable_via_legacy: Default::default(),
     })
 }
 
@@ -260,6 +261,18 @@ pub fn group() -> GroupInfo {
         display_name: "MFA Migration Wave 1".into(),
         dynamic: false,
         members: None,
+    }
+}
+
+/// `methods(i)` as the engine sends it: with what the user can use under a policy that
+/// allows every method.
+pub fn user_methods(i: usize) -> mfa_cutover::engine::UserMethods {
+    let methods = methods(i);
+    let usable =
+        mfa_cutover::migrate::usable_now(&methods, mfa_cutover::migrate::AllowedMethods::ALL);
+    mfa_cutover::engine::UserMethods {
+        methods,
+        usable: Some(usable),
     }
 }
 

@@ -170,7 +170,7 @@ impl Harness {
                     n += 1;
                     self.engine(Event::Directory(DirectoryEvent::Methods {
                         user: u,
-                        methods: Ok(Box::new(fx::methods(i))),
+                        methods: Ok(Box::new(fx::user_methods(i))),
                     }));
                 }
             } else {

@@ -391,6 +391,7 @@ fn blast_radius_and_the_reregister_list() {
             token_writes: 0,
             default_writes: 0,
             without_usable_method: 1,
+            usable_only_via_legacy: 0,
             must_reregister: 2,
             skips: 0,
             verified: 1,
@@ -402,4 +403,33 @@ fn blast_radius_and_the_reregister_list() {
     assert_eq!(list[0].devices, vec!["iPhone", "iPad"]);
     assert!(!list[0].codes_imported);
     assert_eq!(list[1].devices, vec!["Pixel"]);
+}
+
+#[test]
+fn a_user_usable_only_through_the_legacy_policy_is_counted_apart() {
+    let mfa = Mfa::default().phone("+1 4255550100");
+    let off = mfa_cutover::migrate::AllowedMethods {
+        sms: false,
+        voice: false,
+        ..mfa_cutover::migrate::AllowedMethods::ALL
+    };
+    let complete = Run {
+        allowed: off,
+        ..Run::default()
+    };
+    let p = plan(&mfa, &Entra::default(), &complete);
+    assert!(!p.has_usable_method() && !p.usable_only_via_legacy());
+    let pre = Run {
+        allowed: mfa_cutover::migrate::AllowedMethods {
+            migration: mfa_cutover::migrate::PolicyMigration::MigrationInProgress,
+            ..off
+        },
+        ..Run::default()
+    };
+    let p2 = plan(&mfa, &Entra::default(), &pre);
+    assert!(!p2.has_usable_method());
+    assert_eq!(p2.usable_via_legacy.to_string(), "sms, voiceMobile");
+    let b = BlastRadius::of([&p, &p2]);
+    assert_eq!(b.without_usable_method, 2);
+    assert_eq!(b.usable_only_via_legacy, 1);
 }

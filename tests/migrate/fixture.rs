@@ -7,9 +7,9 @@ use mfa_cutover::datafile::{
     OathKind, TimeStep, UserIdx,
 };
 use mfa_cutover::migrate::{
-    AllowedMethods, EntraAuthenticator, EntraDefault, EntraHardwareToken, EntraMethods, EntraPhone,
-    EntraUser, HardwareStatus, InventoryDevice, MigrationSettings, PhoneProblems, Plan, PlanInput,
-    Rule, plan_lines, plan_user,
+    AllowedMethods, DeviceOwner, EntraAuthenticator, EntraDefault, EntraHardwareToken,
+    EntraMethods, EntraPhone, EntraUser, HardwareStatus, InventoryDevice, MigrationSettings,
+    PhoneProblems, Plan, PlanInput, Rule, plan_lines, plan_user,
 };
 use mfa_cutover::phone::PhoneNumber;
 use mfa_cutover::secret::OathSecret;
@@ -216,13 +216,22 @@ impl Entra {
         self.inventory.push(InventoryDevice {
             id: format!("dev-{serial}"),
             serial: serial.into(),
-            assigned_to: assigned_to.map(Into::into),
+            owner: match assigned_to {
+                Some(u) => DeviceOwner::User(u.into()),
+                None => DeviceOwner::Unassigned,
+            },
             status: if assigned_to.is_some() {
                 HardwareStatus::Assigned
             } else {
                 HardwareStatus::Available
             },
         });
+        self
+    }
+    /// A serial Entra says exists that neither the inventory search nor the user's own
+    /// tokens show (a legacy CSV upload of another user).
+    pub fn not_visible(mut self, serial: &str) -> Self {
+        self.inventory.push(InventoryDevice::not_visible(serial));
         self
     }
     pub fn preferred(mut self, d: EntraDefault) -> Self {

@@ -4,9 +4,9 @@
 
 use mfa_cutover::datafile::{Known, MfaMethod, OathKind};
 use mfa_cutover::migrate::{
-    AllowedMethods, DefaultMethodMode, EntraDefault, EntraHardwareToken, EntraMethods, EntraPhone,
-    ExpectSlot, HardwareStatus, InventoryDevice, MigrationSettings, MobileAppHandling, PhoneSlot,
-    Plan, PreferredMethod, verify,
+    AllowedMethods, DefaultMethodMode, DeviceOwner, EntraDefault, EntraHardwareToken, EntraMethods,
+    EntraPhone, ExpectSlot, HardwareStatus, InventoryDevice, MigrationSettings, MobileAppHandling,
+    PhoneSlot, Plan, PolicyMigration, PreferredMethod, verify,
 };
 use proptest::prelude::*;
 
@@ -154,27 +154,43 @@ fn run() -> impl Strategy<Value = Run> {
         any::<bool>(),
         prop::bool::weighted(0.8),
         prop::array::uniform5(prop::bool::weighted(0.8)),
+        (
+            prop::bool::weighted(0.8),
+            prop::bool::weighted(0.8),
+            prop::sample::select(
+                &[
+                    PolicyMigration::MigrationComplete,
+                    PolicyMigration::PreMigration,
+                    PolicyMigration::MigrationInProgress,
+                ][..],
+            ),
+        ),
     )
-        .prop_map(|(mode, oath_hw, hw_available, a)| Run {
-            settings: MigrationSettings {
-                default_method: mode,
-                mobile_app: if oath_hw {
-                    MobileAppHandling::OathAsHardwareToken
-                } else {
-                    MobileAppHandling::Report
+        .prop_map(
+            |(mode, oath_hw, hw_available, a, (office, phone_update, migration))| Run {
+                settings: MigrationSettings {
+                    default_method: mode,
+                    mobile_app: if oath_hw {
+                        MobileAppHandling::OathAsHardwareToken
+                    } else {
+                        MobileAppHandling::Report
+                    },
+                    hardware_oath_available: hw_available,
+                    phone_update_available: phone_update,
+                    ..Default::default()
                 },
-                hardware_oath_available: hw_available,
+                allowed: AllowedMethods {
+                    sms: a[0],
+                    voice: a[1],
+                    authenticator: a[2],
+                    hardware_oath: a[3],
+                    software_oath: a[4],
+                    office_phone: office,
+                    migration,
+                },
                 ..Default::default()
             },
-            allowed: AllowedMethods {
-                sms: a[0],
-                voice: a[1],
-                authenticator: a[2],
-                hardware_oath: a[3],
-                software_oath: a[4],
-            },
-            ..Default::default()
-        })
+        )
 }
 
 /// What Entra holds once the plan's expected state is in place.
@@ -210,11 +226,11 @@ fn apply(plan: &Plan, before: &Entra) -> Entra {
             .iter_mut()
             .find(|d| d.serial.eq_ignore_ascii_case(&t.serial))
         {
-            Some(d) => d.assigned_to = Some(ENTRA_ID.into()),
+            Some(d) => d.owner = DeviceOwner::User(ENTRA_ID.into()),
             None => after.inventory.push(InventoryDevice {
                 id: format!("dev-{}", t.serial),
                 serial: t.serial.clone(),
-                assigned_to: Some(ENTRA_ID.into()),
+                owner: DeviceOwner::User(ENTRA_ID.into()),
                 status: HardwareStatus::Assigned,
             }),
         }

@@ -157,6 +157,27 @@ fn rows() -> Vec<Row> {
             ]),
         },
         Row {
+            name: "P6: the China cloud cannot update a phone: a different number is left, an \
+                   empty slot is still added",
+            rules: &[Rule::P6, Rule::B1],
+            mfa: base().phone("+1 4255550100").backup("+1 4255550111"),
+            entra: empty().mobile("+1 4255550199"),
+            run: Run {
+                settings: mfa_cutover::migrate::MigrationSettings {
+                    phone_update_available: false,
+                    ..Default::default()
+                },
+                ..run()
+            },
+            expect: l(&[
+                "[B1] add alternateMobile phone +1 4255550111",
+                "[P6] skip phone: mobile holds +1 4255550199, not +1 4255550100, and Graph in \
+                 the China cloud (21Vianet) cannot update a phone method: it is left as is; \
+                 change it in the Entra admin centre",
+                NO_DEFAULT,
+            ]),
+        },
+        Row {
             name: "P5: a phone the reader could not normalise is skipped with its reason",
             rules: &[Rule::P5],
             mfa: base(),
@@ -580,6 +601,20 @@ fn rows() -> Vec<Row> {
             ]),
         },
         Row {
+            name: "H1: a serial Entra says exists but no list shows (another user's legacy CSV \
+                   upload) → skipped, never created",
+            rules: &[Rule::H1],
+            mfa: base().tokens(vec![totp("T1")]),
+            entra: empty().not_visible("T1"),
+            run: run(),
+            expect: l(&[
+                "[H1] skip token T1: serial T1 already exists in the tenant but is not this \
+                 user's: the inventory search does not list it (a token uploaded through the \
+                 legacy CSV is listed only under its user), so another user holds it",
+                NO_DEFAULT,
+            ]),
+        },
+        Row {
             name: "H1: an unassigned device with the serial is reused, not created again",
             rules: &[Rule::H1, Rule::H2],
             mfa: base().tokens(vec![totp("T1")]),
@@ -773,6 +808,59 @@ fn rows() -> Vec<Row> {
                 "[D1,D2,D3,D4] set default method voiceMobile",
                 "[D3] default method: fell back to voiceMobile: sms is not enabled for the user \
                  by the authentication methods policy",
+            ]),
+        },
+        Row {
+            name: "D3: a method off in the policy while the policy migration is not complete \
+                   is not treated as disabled (the legacy policy may allow it)",
+            rules: &[Rule::D3, Rule::D1],
+            mfa: base().phone("+1 4255550100").method(MfaMethod::TextMessage),
+            entra: empty(),
+            run: Run {
+                allowed: mfa_cutover::migrate::AllowedMethods {
+                    sms: false,
+                    migration: mfa_cutover::migrate::PolicyMigration::PreMigration,
+                    ..mfa_cutover::migrate::AllowedMethods::ALL
+                },
+                ..run()
+            },
+            expect: l(&[
+                "[P1] add mobile phone +1 4255550100",
+                "[D1,D2,D4] set default method sms",
+                "[D3] default method: sms is not enabled for the user by the authentication \
+                 methods policy, but the policy migration is not complete \
+                 (policyMigrationState: preMigration): the legacy MFA or SSPR policy, which \
+                 Graph does not show, may allow it; it is set all the same: check that the \
+                 legacy policy allows it",
+            ]),
+        },
+        Row {
+            name: "D3: no voiceOffice default where office phones are not allowed \
+                   (isOfficePhoneAllowed)",
+            rules: &[Rule::D3, Rule::P2, Rule::B4],
+            mfa: base()
+                .phone("+1 4255550100x12")
+                .backup("+1 4255550111")
+                .method(MfaMethod::PhoneCall),
+            entra: empty(),
+            run: Run {
+                allowed: mfa_cutover::migrate::AllowedMethods {
+                    office_phone: false,
+                    ..mfa_cutover::migrate::AllowedMethods::ALL
+                },
+                ..run()
+            },
+            expect: l(&[
+                "[B1,B4] add mobile phone +1 4255550111",
+                "[P2] add office phone +1 4255550100x12",
+                "[D1,D2,D3,D4] set default method sms",
+                "[B4] backup phone: no mobile phone in Entra or in the plan, and Entra refuses an \
+                 alternateMobile without one: backup phone +1 4255550111 becomes mobile",
+                "[D3] phone: office phones are not allowed (Voice configuration: \
+                 isOfficePhoneAllowed is false): the office number is stored but Entra will \
+                 not call it",
+                "[D3] default method: fell back to sms: voiceOffice is not usable: office phones \
+                 are not allowed (Voice configuration: isOfficePhoneAllowed is false)",
             ]),
         },
         Row {

@@ -10,16 +10,20 @@ use tokio::sync::Notify;
 
 use super::DirMsg;
 use crate::engine::context::Inbox;
-use crate::engine::entra::{self, USERS_PER_BATCH};
+use crate::engine::entra::{self, Policy, USERS_PER_BATCH};
+use crate::engine::protocol::UserMethods;
 use crate::graph::GraphClient;
-use crate::migrate::EntraMethods;
+use crate::migrate::usable_now;
+
+/// An answer as the cache and the events carry it.
+pub(crate) type MethodsAnswer = Result<Box<UserMethods>, String>;
 
 /// `ReadMethods`: the latest request replaces what is still queued; one reader task reads
 /// ten users per `$batch`; answers are cached for `ttl`.
 pub(crate) struct MethodsService {
     queue: Arc<Mutex<VecDeque<String>>>,
     notify: Arc<Notify>,
-    cache: HashMap<String, (Instant, Result<Box<EntraMethods>, String>)>,
+    cache: HashMap<String, (Instant, MethodsAnswer)>,
     ttl: Duration,
     task: tokio::task::JoinHandle<()>,
 }
@@ -31,6 +35,9 @@ impl MethodsService {
         let task = {
             let (queue, notify) = (queue.clone(), notify.clone());
             tokio::spawn(async move {
+                // The methods policy, read once when first needed: each answer says which
+                // methods the user can use under it. Not readable: usability unknown.
+                let mut policy: Option<Option<Arc<Policy>>> = None;
                 loop {
                     let chunk: Vec<String> = {
                         let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -43,10 +50,30 @@ impl MethodsService {
                     }
                     let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
                     let reads = entra::read_users(&client, &ids).await;
+                    if policy.is_none() {
+                        policy = Some(match Policy::read(&client).await {
+                            Ok(p) => Some(Arc::new(p)),
+                            Err(e) => {
+                                tracing::warn!("the methods policy cannot be read: {e}");
+                                None
+                            }
+                        });
+                    }
+                    let known = policy.clone().flatten();
                     let answers = chunk
                         .into_iter()
                         .zip(reads)
-                        .map(|(id, r)| (id, r.map(Box::new).map_err(|e| e.explanation())))
+                        .map(|(id, r)| {
+                            let answer = r
+                                .map(|methods| {
+                                    let usable = known
+                                        .as_ref()
+                                        .map(|p| usable_now(&methods, p.allowed(&id)));
+                                    Box::new(UserMethods { methods, usable })
+                                })
+                                .map_err(|e| e.explanation());
+                            (id, answer)
+                        })
                         .collect();
                     if !tx.send(DirMsg::Methods(answers)) {
                         return;
@@ -64,10 +91,7 @@ impl MethodsService {
     }
 
     /// Answer fresh cache entries now (returned); queue the rest, replacing the queue.
-    pub(crate) fn request(
-        &mut self,
-        users: Vec<String>,
-    ) -> Vec<(String, Result<Box<EntraMethods>, String>)> {
+    pub(crate) fn request(&mut self, users: Vec<String>) -> Vec<(String, MethodsAnswer)> {
         let now = Instant::now();
         let mut ready = Vec::new();
         let mut wanted = VecDeque::new();
@@ -88,7 +112,7 @@ impl MethodsService {
         ready
     }
 
-    pub(crate) fn store(&mut self, user: &str, r: &Result<Box<EntraMethods>, String>) {
+    pub(crate) fn store(&mut self, user: &str, r: &MethodsAnswer) {
         // Failures are not cached: asking again should try again.
         if r.is_ok() {
             self.cache

@@ -14,7 +14,6 @@ use super::protocol::{
 };
 use crate::graph::GraphError;
 use crate::graph::model::Group;
-use crate::migrate::EntraMethods;
 
 pub(crate) use members::member_select;
 use methods::MethodsService;
@@ -52,7 +51,7 @@ pub(crate) enum DirMsg {
         group_id: String,
         error: String,
     },
-    Methods(Vec<(String, Result<Box<EntraMethods>, String>)>),
+    Methods(Vec<(String, methods::MethodsAnswer)>),
 }
 
 /// What the core must hear of a report (other services may be waiting on it).

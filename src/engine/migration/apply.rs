@@ -55,6 +55,26 @@ pub(crate) async fn apply_user(ctx: &RunCtx, item: &mut Planned) -> Result<(), F
         )
         .await;
         let prepared = match prepare(ctx, item, &op, &mut devices).await {
+            Ok(Prepared::AlreadyHeld) => {
+                // H1 decides from a fresh read that includes the user's own tokens.
+                reconciles += 1;
+                if reconciles > MAX_RECONCILES {
+                    return Err(Failure {
+                        error: format!(
+                            "{}: the user already holds this serial, yet planning again \
+                             keeps asking to create it",
+                            op.action
+                        ),
+                        retryable: false,
+                    });
+                }
+                let (methods, inventory) = read_back(ctx, item).await.map_err(|re| Failure {
+                    error: format!("{}: reading the user back: {}", op.action, re.explanation()),
+                    retryable: re.is_retryable(),
+                })?;
+                ops = replan(ctx, item, methods, inventory, &mut devices).await?;
+                continue;
+            }
             Ok(p) => p,
             Err(NotSent(error)) => {
                 return Err(Failure {
@@ -135,6 +155,41 @@ pub(crate) async fn apply_user(ctx: &RunCtx, item: &mut Planned) -> Result<(), F
                 }
                 ops = replan(ctx, item, methods, inventory, &mut devices).await?;
             }
+            Err(e) if e.is_refusal() && matches!(op.action, Action::CreateHardwareToken { .. }) => {
+                // The serial may exist where the inventory search does not look (a token
+                // uploaded through the legacy CSV): who holds it is read back, and H1
+                // decides — present, someone else's, or reuse — never a failure as such.
+                let serial = ops::serial(&op.action).unwrap_or_default().to_string();
+                let (methods, mut inventory) =
+                    read_back(ctx, item).await.map_err(|re| Failure {
+                        error: format!(
+                            "{}: {} (and the read-back failed: {})",
+                            op.action,
+                            e.explanation(),
+                            re.explanation()
+                        ),
+                        retryable: re.is_retryable(),
+                    })?;
+                let visible = ops::took_effect(&op.action, &methods, &inventory);
+                if !visible && e.says_already_exists() {
+                    inventory.push(InventoryDevice::not_visible(&serial));
+                }
+                if visible || e.says_already_exists() {
+                    close(ctx, journal, OutcomeKind::ReconciledNotDone, Some(&e));
+                } else {
+                    close(ctx, journal, OutcomeKind::Failed, Some(&e));
+                }
+                let count = 1 + refused.iter().filter(|a| **a == op.action).count();
+                refused.push(op.action.clone());
+                let next = replan(ctx, item, methods, inventory, &mut devices).await?;
+                if count >= 2 || (!visible && next.iter().any(|o| o.action == op.action)) {
+                    return Err(Failure {
+                        error: format!("{}: {}", op.action, e.explanation()),
+                        retryable: false,
+                    });
+                }
+                ops = next;
+            }
             Err(e) if e.is_refusal() => {
                 close(ctx, journal, OutcomeKind::Failed, Some(&e));
                 let count = 1 + refused.iter().filter(|a| **a == op.action).count();
@@ -196,6 +251,9 @@ enum Prepared {
     None,
     /// The inventory device to assign.
     Device(String),
+    /// A create whose serial the user already holds (listed under the user only, as a
+    /// token uploaded through the legacy CSV is): not sent; the user is planned again.
+    AlreadyHeld,
 }
 
 /// Check a write can be made before journaling it: the secret exists, the device to
@@ -214,9 +272,31 @@ async fn prepare(
         )
     };
     match &op.action {
-        Action::CreateHardwareToken { source, .. } => {
+        Action::CreateHardwareToken { source, serial, .. } => {
             ops::secret(ctx.data(), item.work.mfa, source).ok_or_else(no_secret)?;
-            Ok(Prepared::None)
+            // The inventory search does not show a token uploaded through the legacy
+            // CSV; the user's own list does (Entra docs, how-to-mfa-manage-oath-tokens).
+            let mine = ctx
+                .client()
+                .list_user_hardware_tokens(&item.work.entra.id)
+                .await
+                .map_err(|e| {
+                    NotSent(format!(
+                        "reading the user's hardware tokens before creating serial {serial}: {}",
+                        e.explanation()
+                    ))
+                })?;
+            let held = mine.iter().any(|m| {
+                m.device
+                    .as_ref()
+                    .and_then(|d| d.serial_number.as_deref())
+                    .is_some_and(|s| s.trim().eq_ignore_ascii_case(serial.trim()))
+            });
+            Ok(if held {
+                Prepared::AlreadyHeld
+            } else {
+                Prepared::None
+            })
         }
         Action::AssignHardwareToken {
             serial,
@@ -343,11 +423,20 @@ async fn read_back(
     item: &Planned,
 ) -> Result<(EntraMethods, Vec<InventoryDevice>), GraphError> {
     let id = item.work.entra.id.as_str();
-    let methods = entra::read_users(ctx.client(), &[id])
+    let mut methods = entra::read_users(ctx.client(), &[id])
         .await
         .into_iter()
         .next()
         .unwrap_or_else(|| Err(GraphError::refused("GET", "", "no answer for the user")))?;
+    if ctx.shared.settings.hardware_oath_available
+        && item
+            .plan
+            .ops
+            .iter()
+            .any(|o| ops::serial(&o.action).is_some())
+    {
+        entra::add_user_tokens(ctx.client(), id, &mut methods).await?;
+    }
     let serials = ops::serials_to_look_up(
         ctx.data(),
         item.work.mfa,

@@ -284,7 +284,7 @@ mod tests {
         let inv = [InventoryDevice {
             id: "d".into(),
             serial: "t1".into(),
-            assigned_to: None,
+            owner: crate::migrate::DeviceOwner::Unassigned,
             status: HardwareStatus::Available,
         }];
         assert!(!took_effect(&create, &m, &[]));

@@ -257,6 +257,9 @@ impl PlanFile {
             if a.hardware_oath_available != b.hardware_oath_available {
                 diffs.push("cloud (hardware OATH availability)".to_string());
             }
+            if a.phone_update_available != b.phone_update_available {
+                diffs.push("cloud (phone updates)".to_string());
+            }
             out.push(format!(
                 "the settings changed since the plan was made: {}",
                 diffs.join(", ")

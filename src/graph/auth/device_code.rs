@@ -18,6 +18,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::AuthError;
+use super::scopes::ScopeRefusal;
 use super::token::{AccessToken, TokenSource};
 
 /// What the admin must do: open `verification_uri` and enter `user_code`.
@@ -61,6 +62,29 @@ struct OAuthError {
     error: String,
     #[serde(default)]
     error_description: Option<String>,
+    /// Entra's AADSTS codes (`error_codes`), also at the start of the description.
+    #[serde(default)]
+    error_codes: Vec<u32>,
+}
+
+impl OAuthError {
+    /// The AADSTS codes: `error_codes`, else the `AADSTSnnnn` the description starts with.
+    fn codes(&self) -> Vec<u32> {
+        if !self.error_codes.is_empty() {
+            return self.error_codes.clone();
+        }
+        self.error_description
+            .as_deref()
+            .and_then(|d| d.trim_start().strip_prefix("AADSTS"))
+            .map(|rest| {
+                rest.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+            })
+            .and_then(|digits| digits.parse().ok())
+            .into_iter()
+            .collect()
+    }
 }
 
 /// A pending sign-in: the code the admin types, and what the tool polls with.
@@ -261,6 +285,14 @@ impl DeviceCodeFlow {
         }
     }
 
+    /// The same flow asking for other scopes (incremental consent).
+    pub fn with_scopes(&self, scopes: &[String]) -> DeviceCodeFlow {
+        DeviceCodeFlow {
+            scope: scopes.join(" "),
+            ..self.clone()
+        }
+    }
+
     /// Show the prompt, then wait for the admin.
     pub async fn sign_in(&self, prompt: &PromptFn) -> Result<TokenSet, AuthError> {
         let challenge = self.start().await?;
@@ -317,9 +349,21 @@ fn token_set(body: &[u8]) -> Result<TokenSet, AuthError> {
 }
 
 /// An OAuth error answer as a message (error code and Entra's description; no secrets
-/// are in these answers).
+/// are in these answers). A scope refusal (AADSTS70011, 650053, 65001) is told apart, so
+/// the sign-in can go on without that scope.
 fn oauth_failure(status: u16, body: &[u8]) -> AuthError {
     let err: OAuthError = serde_json::from_slice(body).unwrap_or_default();
+    if let Some(reason) = err.codes().into_iter().find_map(ScopeRefusal::from_code) {
+        return AuthError::ScopeRefused {
+            reason,
+            detail: err
+                .error_description
+                .as_deref()
+                .and_then(|d| d.lines().next())
+                .unwrap_or(&err.error)
+                .to_string(),
+        };
+    }
     let code = if err.error.is_empty() {
         format!("HTTP {status}")
     } else {
@@ -337,8 +381,12 @@ fn oauth_failure(status: u16, body: &[u8]) -> AuthError {
 
 /// Tokens from a device-code sign-in, refreshed before they expire.
 pub struct DeviceCodeSource {
+    state: tokio::sync::Mutex<DeviceState>,
+}
+
+struct DeviceState {
     flow: DeviceCodeFlow,
-    tokens: tokio::sync::Mutex<TokenSet>,
+    tokens: TokenSet,
 }
 
 impl DeviceCodeSource {
@@ -347,29 +395,54 @@ impl DeviceCodeSource {
 
     pub fn new(flow: DeviceCodeFlow, tokens: TokenSet) -> DeviceCodeSource {
         DeviceCodeSource {
-            flow,
-            tokens: tokio::sync::Mutex::new(tokens),
+            state: tokio::sync::Mutex::new(DeviceState { flow, tokens }),
         }
+    }
+
+    /// Incremental consent: ask for `scopes` (the ones held plus new ones). The refresh
+    /// token is tried first — it serves any scope already consented — and a new
+    /// device-code sign-in when Entra wants consent. Tokens in use are replaced only
+    /// once new ones are had; a refusal leaves the session as it was.
+    pub async fn widen(&self, scopes: &[String], prompt: &PromptFn) -> Result<(), AuthError> {
+        let mut state = self.state.lock().await;
+        let flow = state.flow.with_scopes(scopes);
+        let fresh = match flow.refresh(&state.tokens).await {
+            Ok(t) => t,
+            Err(AuthError::ScopeRefused {
+                reason: ScopeRefusal::NotConsented,
+                ..
+            })
+            | Err(AuthError::Expired(_)) => flow.sign_in(prompt).await?,
+            Err(e) => return Err(e),
+        };
+        state.flow = flow;
+        state.tokens = fresh;
+        Ok(())
     }
 }
 
 impl TokenSource for DeviceCodeSource {
     fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
         Box::pin(async move {
-            let mut current = self.tokens.lock().await;
-            if !current.access.expires_within(Self::MARGIN) {
-                return Ok(current.access.clone());
+            let mut state = self.state.lock().await;
+            if !state.tokens.access.expires_within(Self::MARGIN) {
+                return Ok(state.tokens.access.clone());
             }
-            match self.flow.refresh(&current).await {
+            match state.flow.refresh(&state.tokens).await {
                 Ok(fresh) => {
                     tracing::info!("access token renewed with the refresh token");
-                    *current = fresh;
-                    Ok(current.access.clone())
+                    state.tokens = fresh;
+                    Ok(state.tokens.access.clone())
                 }
                 // Still valid for a little while: use it, try again next time.
-                Err(e) if !current.access.expires_within(chrono::Duration::seconds(30)) => {
+                Err(e)
+                    if !state
+                        .tokens
+                        .access
+                        .expires_within(chrono::Duration::seconds(30)) =>
+                {
                     tracing::warn!(error = %e, "token renewal failed; the current token is still valid");
-                    Ok(current.access.clone())
+                    Ok(state.tokens.access.clone())
                 }
                 Err(e) => Err(e),
             }
@@ -377,9 +450,9 @@ impl TokenSource for DeviceCodeSource {
     }
 
     fn invalidate(&self) -> bool {
-        match self.tokens.try_lock() {
-            Ok(mut t) if t.refresh.is_some() => {
-                t.access.expires_at = Some(Utc::now() - chrono::Duration::seconds(1));
+        match self.state.try_lock() {
+            Ok(mut s) if s.tokens.refresh.is_some() => {
+                s.tokens.access.expires_at = Some(Utc::now() - chrono::Duration::seconds(1));
                 true
             }
             _ => false,

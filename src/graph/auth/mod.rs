@@ -18,6 +18,7 @@ pub mod azure;
 pub mod certificate;
 pub mod claims;
 pub mod device_code;
+pub mod scopes;
 pub mod token;
 
 use std::path::PathBuf;
@@ -29,6 +30,7 @@ use url::Url;
 
 pub use claims::Claims;
 pub use device_code::{DeviceCodeFlow, DeviceCodePrompt, DeviceCodeSource, PromptFn, TokenSet};
+pub use scopes::{Capability, CapabilitySet, RefusedCapability, ScopeRefusal, scopes_for};
 pub use token::{AccessToken, StaticToken, TokenSource};
 
 use super::identity::{Identity, TokenKind};
@@ -65,6 +67,12 @@ pub enum AuthError {
     Expired(String),
     #[error("cannot reach the sign-in service: {0}")]
     Network(String),
+    /// Entra refused a requested scope (AADSTS70011, 650053 or 65001).
+    #[error("sign-in refused: {detail}")]
+    ScopeRefused {
+        reason: ScopeRefusal,
+        detail: String,
+    },
 }
 
 /// Everything a sign-in needs.
@@ -82,6 +90,9 @@ pub struct SignInOptions {
     pub authority: Option<Url>,
     /// Shows the device code to the admin (required for `device-code`).
     pub prompt: Option<PromptFn>,
+    /// What the command needs; the first is required, the others are dropped (and said
+    /// so in [`Session::refused`]) when Entra refuses their scopes.
+    pub capabilities: CapabilitySet,
 }
 
 impl std::fmt::Debug for SignInOptions {
@@ -92,6 +103,7 @@ impl std::fmt::Debug for SignInOptions {
             .field("graph_root", &self.graph_root.as_str())
             .field("tenant", &self.tenant)
             .field("client_id", &self.client_id)
+            .field("capabilities", &self.capabilities)
             .finish_non_exhaustive()
     }
 }
@@ -113,6 +125,9 @@ impl SignInOptions {
             certificate: config.certificate.clone(),
             authority: None,
             prompt: None,
+            // Migration: methods and directory reads. Staged Rollout and federation are
+            // asked for when used (`Session::add_capability`).
+            capabilities: CapabilitySet::only(Capability::Migration),
         })
     }
 
@@ -176,8 +191,15 @@ pub struct Session {
     pub tokens: Arc<dyn TokenSource>,
     pub identity: Identity,
     pub kind: AuthKind,
+    /// What the token allows, of what was asked for (read from its permissions when it
+    /// names them).
+    pub capabilities: CapabilitySet,
+    /// Capabilities asked for that the sign-in could not get, and why.
+    pub refused: Vec<RefusedCapability>,
     cloud: Cloud,
     simulated: bool,
+    /// The device-code source, for incremental consent.
+    device: Option<Arc<DeviceCodeSource>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -185,6 +207,8 @@ impl std::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("identity", &self.identity)
             .field("kind", &self.kind)
+            .field("capabilities", &self.capabilities)
+            .field("refused", &self.refused)
             .finish_non_exhaustive()
     }
 }
@@ -199,13 +223,100 @@ impl Session {
     ) -> Result<Session, AuthError> {
         let first = tokens.token().await?;
         let identity = identity_of(&first, kind, cloud, simulated);
-        Ok(Session {
+        let mut session = Session {
             tokens,
             identity,
             kind,
+            capabilities: CapabilitySet::EMPTY,
+            refused: Vec::new(),
             cloud,
             simulated,
-        })
+            device: None,
+        };
+        session.settle(CapabilitySet::ALL);
+        Ok(session)
+    }
+
+    /// Decide which of `asked` the token allows; record the others as refused (unless
+    /// already recorded). A token that names no permissions is taken at its word.
+    fn settle(&mut self, asked: CapabilitySet) {
+        let perms = &self.identity.permissions;
+        let app_only = self.identity.kind == TokenKind::AppOnly;
+        let mut granted = CapabilitySet::EMPTY;
+        for c in asked.iter() {
+            let reason = if c.delegated_only() && app_only {
+                Some(ScopeRefusal::AppOnly)
+            } else if !perms.is_empty() && !c.granted_by(perms) {
+                Some(ScopeRefusal::NotGranted)
+            } else {
+                None
+            };
+            match reason {
+                None => granted = granted.with(c),
+                Some(reason) => {
+                    if !self.refused.iter().any(|r| r.capability == c) {
+                        self.refused.push(RefusedCapability {
+                            capability: c,
+                            reason,
+                            scopes: c.scopes().iter().map(|s| s.to_string()).collect(),
+                            detail: None,
+                        });
+                    }
+                }
+            }
+        }
+        self.capabilities = granted;
+    }
+
+    /// Findings for what the sign-in could not get: the same words for the header, the
+    /// plan and the preflight.
+    pub fn findings(&self) -> Vec<crate::finding::Finding> {
+        self.refused
+            .iter()
+            .map(RefusedCapability::finding)
+            .collect()
+    }
+
+    /// Incremental consent: ask for `capability` on top of what the session holds. A
+    /// device-code session asks Entra (refresh token first, a new code when consent is
+    /// needed; `prompt` shows it). Other kinds cannot ask for more: their token is read.
+    /// `Ok(None)` when it is granted, `Ok(Some(refusal))` when not — the session goes on
+    /// as it was either way.
+    pub async fn add_capability(
+        &mut self,
+        capability: Capability,
+        prompt: &PromptFn,
+    ) -> Result<Option<RefusedCapability>, AuthError> {
+        if self.capabilities.contains(capability) {
+            return Ok(None);
+        }
+        let wanted = self.capabilities.with(capability);
+        if let Some(device) = self.device.clone() {
+            match device.widen(&scopes_for(wanted, self.cloud), prompt).await {
+                Ok(()) => {
+                    self.identity = self.current_identity().await?;
+                    self.refused.retain(|r| r.capability != capability);
+                }
+                Err(AuthError::ScopeRefused { reason, detail }) => {
+                    let refusal = RefusedCapability {
+                        capability,
+                        reason,
+                        scopes: capability.scopes().iter().map(|s| s.to_string()).collect(),
+                        detail: Some(detail),
+                    };
+                    self.refused.retain(|r| r.capability != capability);
+                    self.refused.push(refusal.clone());
+                    return Ok(Some(refusal));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.settle(wanted);
+        Ok(self
+            .refused
+            .iter()
+            .find(|r| r.capability == capability)
+            .cloned())
     }
 
     /// Re-read the identity from the current token (after a refresh: new expiry).
@@ -243,14 +354,52 @@ fn identity_of(token: &AccessToken, kind: AuthKind, cloud: Cloud, simulated: boo
     }
 }
 
-/// Delegated scopes for `cloud`'s Graph, plus `offline_access` for the refresh token.
+/// Every delegated scope any capability asks for, on `cloud`'s Graph, plus
+/// `offline_access` for the refresh token.
 pub fn delegated_scopes(cloud: Cloud) -> Vec<String> {
-    let mut scopes: Vec<String> = super::endpoints::DELEGATED_SCOPES
-        .iter()
-        .map(|s| format!("{}/{s}", cloud.graph_root()))
-        .collect();
-    scopes.push("offline_access".to_string());
-    scopes
+    scopes_for(CapabilitySet::ALL, cloud)
+}
+
+/// Device-code sign-in asking for `asked` by name; a refused scope costs its capability
+/// (never the required one) and the admin is asked again without it.
+async fn device_code_by_capability(
+    authority: &Url,
+    tenant: &str,
+    client_id: &str,
+    cloud: Cloud,
+    mut asked: CapabilitySet,
+    prompt: &PromptFn,
+) -> Result<(DeviceCodeFlow, TokenSet, Vec<RefusedCapability>), AuthError> {
+    let mut refused = Vec::new();
+    loop {
+        let flow = DeviceCodeFlow::new(authority, tenant, client_id, &scopes_for(asked, cloud))?;
+        match flow.sign_in(prompt).await {
+            Ok(tokens) => return Ok((flow, tokens, refused)),
+            Err(AuthError::ScopeRefused { reason, detail }) => {
+                let named = scopes::named_scopes(asked, &detail);
+                let drop = scopes::capabilities_to_drop(asked, &named);
+                if drop.is_empty() {
+                    return Err(AuthError::ScopeRefused { reason, detail });
+                }
+                for c in drop {
+                    tracing::warn!(capability = %c, ?reason, "a scope was refused; signing in without it");
+                    let own: Vec<String> = named.iter().filter(|s| c.owns(s)).cloned().collect();
+                    refused.push(RefusedCapability {
+                        capability: c,
+                        reason,
+                        scopes: if own.is_empty() {
+                            c.scopes().iter().map(|s| s.to_string()).collect()
+                        } else {
+                            own
+                        },
+                        detail: Some(detail.clone()),
+                    });
+                    asked = asked.without(c);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Sign in as configured. Device code shows its prompt through `opts.prompt` and
@@ -258,6 +407,7 @@ pub fn delegated_scopes(cloud: Cloud) -> Vec<String> {
 pub async fn sign_in(opts: SignInOptions) -> Result<Session, AuthError> {
     let simulated = opts.graph_root.is_loopback();
     let scope = opts.cloud.graph_scope();
+    let mut device: Option<(Arc<DeviceCodeSource>, Vec<RefusedCapability>)> = None;
     let tokens: Arc<dyn TokenSource> = match opts.kind {
         AuthKind::Token => Arc::new(StaticToken::from_env()?),
         AuthKind::DeviceCode => {
@@ -273,21 +423,31 @@ pub async fn sign_in(opts: SignInOptions) -> Result<Session, AuthError> {
                 .filter(|t| !t.trim().is_empty())
                 .unwrap_or_else(|| "organizations".to_string());
             // The organisation's own app carries its consented permissions: ask for them
-            // all (`.default`). The shared public client asks for each scope by name.
-            let (client_id, scopes) = match opts.client_id.clone().filter(|c| !c.trim().is_empty())
-            {
-                Some(own) => (
-                    own,
-                    vec![opts.cloud.graph_scope(), "offline_access".to_string()],
-                ),
-                None => (
-                    DEFAULT_PUBLIC_CLIENT_ID.to_string(),
-                    delegated_scopes(opts.cloud),
-                ),
-            };
-            let flow = DeviceCodeFlow::new(&authority, &tenant, &client_id, &scopes)?;
-            let tokens = flow.sign_in(&prompt).await?;
-            Arc::new(DeviceCodeSource::new(flow, tokens))
+            // all (`.default`) and read the capabilities from the token. The shared public
+            // client asks for each capability's scopes by name.
+            let (flow, tokens, refused) =
+                match opts.client_id.clone().filter(|c| !c.trim().is_empty()) {
+                    Some(own) => {
+                        let scopes = [opts.cloud.graph_scope(), "offline_access".to_string()];
+                        let flow = DeviceCodeFlow::new(&authority, &tenant, &own, &scopes)?;
+                        let tokens = flow.sign_in(&prompt).await?;
+                        (flow, tokens, Vec::new())
+                    }
+                    None => {
+                        device_code_by_capability(
+                            &authority,
+                            &tenant,
+                            DEFAULT_PUBLIC_CLIENT_ID,
+                            opts.cloud,
+                            opts.capabilities,
+                            &prompt,
+                        )
+                        .await?
+                    }
+                };
+            let source = Arc::new(DeviceCodeSource::new(flow, tokens));
+            device = Some((source.clone(), refused));
+            source
         }
         AuthKind::Secret => {
             opts.refuse_loopback()?;
@@ -387,7 +547,19 @@ pub async fn sign_in(opts: SignInOptions) -> Result<Session, AuthError> {
             ))
         }
     };
-    Session::from_source(tokens, opts.kind, opts.cloud, simulated).await
+    let mut session = Session::from_source(tokens, opts.kind, opts.cloud, simulated).await?;
+    session.capabilities = CapabilitySet::EMPTY;
+    session.refused.clear();
+    if let Some((source, refused)) = device {
+        session.device = Some(source);
+        session.refused = refused;
+    }
+    let asked = session
+        .refused
+        .iter()
+        .fold(opts.capabilities, |set, r| set.without(r.capability));
+    session.settle(asked);
+    Ok(session)
 }
 
 #[cfg(test)]
@@ -405,6 +577,7 @@ mod tests {
             certificate: None,
             authority: None,
             prompt: None,
+            capabilities: CapabilitySet::only(Capability::Migration),
         }
     }
 

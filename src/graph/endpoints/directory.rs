@@ -1,9 +1,12 @@
 //! Users (by id or UPN, by filter) and groups (by name or id, transitive members):
 //! graph-api.md §3.
 
+use reqwest::Method;
+
 use super::super::batch::{BatchItem, BatchResponse};
-use super::super::client::GraphClient;
+use super::super::client::{GraphClient, Request};
 use super::super::error::GraphError;
+use super::super::limiter::TenantSize;
 use super::super::model::{DirectoryObject, Group, Page, USER_SELECT, User};
 use super::super::paging::Pager;
 use super::super::root::{ApiVersion, encode_query_value, encode_segment, odata_string, user_path};
@@ -107,6 +110,49 @@ pub fn looks_like_object_id(text: &str) -> bool {
 }
 
 impl GraphClient {
+    /// The number of users in the tenant: `GET /users/$count`, an advanced query
+    /// (`ConsistencyLevel: eventual`) answered with a plain number.
+    pub async fn count_users(&self) -> Result<u64, GraphError> {
+        let path = "/users/$count";
+        let mut req =
+            Request::new(Method::GET, ApiVersion::V1, path.to_string()).access(USERS_READ);
+        req.advanced_query = true;
+        let resp = self.send(req).await?;
+        let text = String::from_utf8_lossy(&resp.body);
+        text.trim()
+            .trim_start_matches('\u{feff}')
+            .parse::<u64>()
+            .map_err(|_| {
+                GraphError::decode(
+                    "GET",
+                    &format!("/v1.0{path}"),
+                    resp.status,
+                    format!(
+                        "expected a number of users, got {:?}",
+                        text.chars().take(40).collect::<String>()
+                    ),
+                )
+            })
+    }
+
+    /// Pace resource units by the tenant's size — 3,500 / 5,000 / 8,000 per 10 s for
+    /// under 50 / 50–500 / over 500 users (graph-api.md §9) — from one `$count` call,
+    /// unless `[graph] resource_units_per_10s` is configured (then `Ok(None)`, nothing
+    /// sent). The limiter keeps adapting on 429 either way.
+    pub async fn budget_by_tenant_size(&self) -> Result<Option<TenantSize>, GraphError> {
+        if self.limiter().limits().resource_units_configured {
+            return Ok(None);
+        }
+        let size = TenantSize::from_users(self.count_users().await?);
+        self.limiter().set_resource_units(size.resource_units());
+        tracing::info!(
+            size = size.describe(),
+            units = size.resource_units(),
+            "resource-unit budget set by the tenant's size"
+        );
+        Ok(Some(size))
+    }
+
     /// A user by object id or UPN; `None` when there is none.
     pub async fn get_user(
         &self,

@@ -2,6 +2,12 @@
 //! inventory (create with the secret, find by serial) and a user's tokens (list, assign,
 //! activate, assign-and-activate).
 //!
+//! The inventory list is documented in two shapes (the device itself, or a
+//! `hardwareOathAuthenticationMethod` with the device under `device`); both are read. A
+//! token uploaded through the legacy CSV does not show in the inventory search, only
+//! under its user (Entra docs, how-to-mfa-manage-oath-tokens): a create that Entra
+//! refuses because the serial exists is reconciled by reading, never reported as is.
+//!
 //! The create body is the one place an OATH secret leaves the tool: it is built straight
 //! from [`OathSecret::expose_base32`] into a zeroised buffer, never logged and never
 //! formatted into an error.
@@ -12,7 +18,7 @@ use serde::Serialize;
 
 use super::super::client::{Body, GraphClient, Request};
 use super::super::error::GraphError;
-use super::super::model::{HardwareDevice, HardwareOathMethod, HashFunction};
+use super::super::model::{HardwareDevice, HardwareOathMethod, HashFunction, InventoryItem};
 use super::super::paging::Pager;
 use super::super::root::{ApiVersion, encode_query_value, encode_segment, odata_string, user_path};
 use super::{HARDWARE_INVENTORY, METHODS_READ, METHODS_WRITE};
@@ -79,6 +85,12 @@ fn encode_err(method: &str, path: &str) -> GraphError {
     GraphError::refused(method, path, "cannot encode the request body")
 }
 
+/// `hardwareOathDevices?$filter=serialNumber eq '…'` (under the version root).
+pub(crate) fn inventory_filter_path(serial: &str) -> String {
+    let filter = format!("serialNumber eq {}", odata_string(serial.trim()));
+    format!("{DEVICES}?$filter={}", encode_query_value(&filter))
+}
+
 fn user_tokens_path(user: &str) -> String {
     format!("{}/authentication/hardwareOathMethods", user_path(user))
 }
@@ -110,26 +122,27 @@ impl GraphClient {
         self.send_json(req).await
     }
 
-    /// The inventory token with this serial number, if any (serials are unique).
+    /// The inventory token with this serial number, if any (serials are unique). Items
+    /// are read in both documented shapes ([`InventoryItem`]). A token uploaded through
+    /// the legacy CSV is not found here: look in the user's own tokens as well.
     pub async fn find_hardware_token(
         &self,
         serial: &str,
     ) -> Result<Option<HardwareDevice>, GraphError> {
-        let filter = format!("serialNumber eq {}", odata_string(serial));
-        let path = format!("{DEVICES}?$filter={}", encode_query_value(&filter));
-        let found: Vec<HardwareDevice> =
+        let path = inventory_filter_path(serial);
+        let found: Vec<InventoryItem> =
             Pager::new(self, ApiVersion::Beta, path, HARDWARE_INVENTORY)
                 .collect_all()
                 .await?;
-        Ok(found.into_iter().find(|d| {
+        Ok(found.into_iter().map(InventoryItem::into_device).find(|d| {
             d.serial_number
                 .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(serial))
+                .is_some_and(|s| s.trim().eq_ignore_ascii_case(serial.trim()))
         }))
     }
 
-    /// The whole inventory, page by page.
-    pub fn hardware_tokens(&self) -> Pager<HardwareDevice> {
+    /// The whole inventory, page by page (either documented item shape).
+    pub fn hardware_tokens(&self) -> Pager<InventoryItem> {
         Pager::new(
             self,
             ApiVersion::Beta,

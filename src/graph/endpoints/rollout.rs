@@ -1,5 +1,8 @@
 //! Staged Rollout policies (graph-api.md §5): list, get, create, update, delete, and
-//! groups added to or removed from `appliesTo`. Delegated sign-in only. Every call
+//! groups added to or removed from `appliesTo`. Delegated sign-in only, and not in the
+//! China cloud (`Cloud::has_staged_rollout`). A 403 names what to grant: creating a policy
+//! lists `Directory.ReadWrite.All` as least privileged, adding a group
+//! `Policy.ReadWrite.HybridAuthentication` (each names the other as higher). Every call
 //! sends `Prefer: include-unknown-enum-members` so `multiFactorAuthentication` reads
 //! back as itself rather than `unknownFutureValue`.
 
@@ -10,7 +13,7 @@ use super::super::error::GraphError;
 use super::super::model::{NewRolloutPolicy, RolloutPolicy, RolloutPolicyPatch};
 use super::super::paging::Pager;
 use super::super::root::{ApiVersion, encode_segment};
-use super::{ROLLOUT_READ, ROLLOUT_WRITE};
+use super::{ROLLOUT_CREATE, ROLLOUT_READ, ROLLOUT_WRITE};
 
 const POLICIES: &str = "/policies/featureRolloutPolicies";
 
@@ -71,7 +74,7 @@ impl GraphClient {
     ) -> Result<RolloutPolicy, GraphError> {
         let body = Body::json(policy).map_err(|e| encode_err("POST", POLICIES, e))?;
         let req = Request::new(Method::POST, ApiVersion::V1, POLICIES.to_string())
-            .access(ROLLOUT_WRITE)
+            .access(ROLLOUT_CREATE)
             .prefer_unknown_enums()
             .body(body);
         self.send_json(req).await

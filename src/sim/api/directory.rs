@@ -251,6 +251,24 @@ pub(super) fn users(ctx: &Ctx<'_>, rest: &[&str]) -> ApiResult<Reply> {
             ctx.require(&READ_USERS)?;
             list_users(ctx)
         }
+        ["$count"] => {
+            if ctx.method != axum::http::Method::GET {
+                return Err(ApiError::method_not_allowed());
+            }
+            ctx.require(&READ_USERS)?;
+            ctx.query.allow(&[])?;
+            // `/$count` on directory objects is an advanced query (aad-advanced-queries).
+            if !ctx.headers.eventual {
+                return Err(ApiError::bad_request("$count is not currently supported."));
+            }
+            let n = ctx.state.read_tenant().users.len();
+            Ok(Reply {
+                status: 200,
+                headers: vec![("Content-Type", "text/plain;charset=utf-8".to_string())],
+                body: Some(serde_json::json!(n)),
+                wrote: false,
+            })
+        }
         [key] => {
             if ctx.method != axum::http::Method::GET {
                 return Err(ApiError::method_not_allowed());

@@ -1,6 +1,7 @@
 //! Domains and their federation configuration (graph-api.md §6, §14): `GET /domains`, a
 //! federated domain's one `internalDomainFederation` (404 for a managed domain), and the
-//! `PATCH` that switches `federatedIdpMfaBehavior`, validated, answering 204.
+//! `PATCH` that switches `federatedIdpMfaBehavior`, validated, answering 204 (or, as the
+//! older docs show, 200 with the object: `Variants::fed_patch_status`).
 
 use axum::http::Method;
 use serde_json::{Map, Value, json};
@@ -8,6 +9,7 @@ use serde_json::{Map, Value, json};
 use super::super::error::{ApiError, ApiResult};
 use super::super::tenant::view::WriteOp;
 use super::super::tenant::{Domain, Federation, MfaBehavior, fmt_oid, parse_oid};
+use super::super::variants::FedPatchStatus;
 use super::{Ctx, Reply, body, select};
 
 const DOMAIN_READ: [&str; 6] = [
@@ -245,6 +247,26 @@ fn patch_federation(ctx: &Ctx<'_>, name: &str, id: &str) -> ApiResult<Reply> {
             _ => f.next_signing_certificate = Some(v),
         }
     }
-    ctx.record(&mut t, None, WriteOp::UpdateFederation { domain });
-    Ok(Reply::no_content().wrote())
+    ctx.record(
+        &mut t,
+        None,
+        WriteOp::UpdateFederation {
+            domain: domain.clone(),
+        },
+    );
+    // The current docs answer 204; older ones 200 with the updated object.
+    match ctx.state.variants().fed_patch_status {
+        FedPatchStatus::NoContent => Ok(Reply::no_content().wrote()),
+        FedPatchStatus::OkWithBody => {
+            let f = t.domains[di]
+                .federation
+                .as_ref()
+                .ok_or_else(|| ApiError::no_object(id))?;
+            Ok(Reply::ok(ctx.entity(
+                &format!("domains('{domain}')/federationConfiguration/$entity"),
+                federation_json(f),
+            ))
+            .wrote())
+        }
+    }
 }

@@ -13,6 +13,7 @@ use super::super::otp;
 use super::super::tenant::view::WriteOp;
 use super::super::tenant::{HwDevice, NewDevice, Tenant, fmt_oid, parse_oid};
 use super::super::token::unix_now;
+use super::super::variants::{DeviceListShape, SimCloud};
 use super::directory::find_user;
 use super::methods::{no_method, require_methods};
 use super::{Ctx, Reply, body, select};
@@ -95,8 +96,36 @@ fn device_value<'a>(d: &'a HwDevice, id: &'a str, prop: &str) -> PropVal<'a> {
     }
 }
 
+/// A list item in the shape the tenant serves: the device itself, or (the list page's
+/// example responses) a `hardwareOathAuthenticationMethod` with the device under `device`.
+fn list_item(ctx: &Ctx<'_>, t: &Tenant, d: &HwDevice, sel: Option<&[String]>) -> Value {
+    match ctx.state.variants().device_list_shape {
+        DeviceListShape::Flat => select(device_json(t, d), sel),
+        DeviceListShape::Wrapped => json!({
+            "@odata.type": "#microsoft.graph.hardwareOathAuthenticationMethod",
+            "id": fmt_oid(d.id),
+            "device": select(device_json(t, d), sel),
+        }),
+    }
+}
+
+/// Hardware OATH exists in the global cloud only (every hardware OATH page of the docs).
+pub(super) fn refuse_outside_global(ctx: &Ctx<'_>, segment: &str) -> ApiResult<()> {
+    if ctx.state.variants().cloud == SimCloud::Global {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        400,
+        "BadRequest",
+        format!(
+            "Resource not found for the segment '{segment}': hardware OATH tokens are available in the global cloud only."
+        ),
+    ))
+}
+
 /// `/directory/authenticationMethodDevices/hardwareOathDevices…`
 pub(super) fn devices(ctx: &Ctx<'_>, rest: &[&str]) -> ApiResult<Reply> {
+    refuse_outside_global(ctx, "hardwareOathDevices")?;
     match rest {
         [] => match ctx.method {
             Method::GET => {
@@ -179,11 +208,13 @@ fn list_devices(ctx: &Ctx<'_>) -> ApiResult<Reply> {
         ));
     }
     let t = ctx.state.read_tenant();
+    // A token uploaded through the legacy CSV is listed under its user only.
     let matches = |d: &HwDevice| {
-        q.filter.as_ref().is_none_or(|f| {
-            let id = fmt_oid(d.id);
-            f.eval(&|p: &str| device_value(d, &id, p))
-        })
+        !d.legacy_csv
+            && q.filter.as_ref().is_none_or(|f| {
+                let id = fmt_oid(d.id);
+                f.eval(&|p: &str| device_value(d, &id, p))
+            })
     };
     // A serial number filter is a lookup.
     if let Some(serials) = q
@@ -196,7 +227,7 @@ fn list_devices(ctx: &Ctx<'_>) -> ApiResult<Reply> {
             .filter_map(|s| t.device_by_serial(s))
             .filter_map(|slot| t.device_at(slot))
             .filter(|d| matches(d))
-            .map(|d| select(device_json(&t, d), sel.as_deref()))
+            .map(|d| list_item(ctx, &t, d, sel.as_deref()))
             .collect();
         let count = q.count.then_some(items.len());
         return Ok(ctx.collection(
@@ -213,7 +244,7 @@ fn list_devices(ctx: &Ctx<'_>) -> ApiResult<Reply> {
         if let Some(d) = t.device_at(pos)
             && matches(d)
         {
-            items.push(select(device_json(&t, d), sel.as_deref()));
+            items.push(list_item(ctx, &t, d, sel.as_deref()));
         }
         pos += 1;
     }
@@ -360,6 +391,7 @@ fn device_ref(t: &Tenant, b: &Map<String, Value>) -> ApiResult<usize> {
 
 /// `/users/{id}/authentication/hardwareOathMethods…`
 pub(super) fn user_methods(ctx: &Ctx<'_>, key: &str, rest: &[&str]) -> ApiResult<Reply> {
+    refuse_outside_global(ctx, "hardwareOathMethods")?;
     let write = ctx.method != Method::GET;
     require_methods(ctx, Some("HardwareOATH"), write)?;
     let now = unix_now();

@@ -11,6 +11,7 @@ use super::super::tenant::view::WriteOp;
 use super::super::tenant::{
     DefaultMethod, PerUserMfa, PhoneType, Tenant, User, fmt_oid, parse_oid,
 };
+use super::super::variants::SimCloud;
 use super::directory::find_user;
 use super::{Ctx, Reply, body, hardware, select};
 
@@ -82,10 +83,12 @@ pub(super) fn route(ctx: &Ctx<'_>, key: &str, tail: &[&str]) -> ApiResult<Reply>
                 }
                 Method::PATCH => {
                     require_methods(ctx, Some("Phone"), true)?;
+                    refuse_in_china(ctx)?;
                     update_phone(ctx, key, t)
                 }
                 Method::DELETE => {
                     require_methods(ctx, Some("Phone"), true)?;
+                    refuse_in_china(ctx)?;
                     let mut tn = ctx.state.write_tenant();
                     let u = find_user(&tn, key)?;
                     tn.delete_phone(u, t)?;
@@ -285,6 +288,19 @@ pub(super) fn route(ctx: &Ctx<'_>, key: &str, tail: &[&str]) -> ApiResult<Reply>
         }
         [next, ..] => Err(ApiError::no_segment(next)),
     }
+}
+
+/// Updating or deleting a phone is not offered in the China cloud (the update and delete
+/// pages' national-cloud include is `global-us`).
+fn refuse_in_china(ctx: &Ctx<'_>) -> ApiResult<()> {
+    if ctx.state.variants().cloud == SimCloud::China {
+        return Err(ApiError::new(
+            405,
+            "Request_BadRequest",
+            "Updating or deleting a phone method is not available in this national cloud.",
+        ));
+    }
+    Ok(())
 }
 
 pub(super) fn no_method(id: &str) -> ApiError {
@@ -515,6 +531,13 @@ fn sign_in_preferences(ctx: &Ctx<'_>, key: &str) -> ApiResult<Reply> {
                 }
             };
             let system = body::boolean(&b, "isSystemPreferredAuthenticationMethodEnabled")?;
+            if preferred == Some(Some(DefaultMethod::VoiceOffice))
+                && !ctx.state.variants().office_phone_allowed
+            {
+                return Err(ApiError::invalid(
+                    "voiceOffice cannot be the default method: the Voice method does not allow office phones (isOfficePhoneAllowed is false).",
+                ));
+            }
             let mut t = ctx.state.write_tenant();
             let u = find_user(&t, key)?;
             t.set_sign_in_preferences(u, preferred, system)?;

@@ -11,6 +11,7 @@ use super::super::tenant::view::WriteOp;
 use super::super::tenant::{
     Feature, MethodConfig, MethodConfigId, RolloutPolicy, Target, Tenant, fmt_oid,
 };
+use super::super::variants::SimCloud;
 use super::directory::group_json;
 use super::{Ctx, Reply, body, select};
 
@@ -59,7 +60,7 @@ fn target_json(t: &Tenant, id: MethodConfigId, target: Target) -> Value {
     Value::Object(m)
 }
 
-fn config_json(t: &Tenant, c: &MethodConfig) -> Value {
+fn config_json(t: &Tenant, c: &MethodConfig, office_phone_allowed: bool) -> Value {
     let mut m = Map::new();
     m.insert("@odata.type".into(), json!(c.id.odata_type()));
     m.insert("id".into(), json!(c.id.graph_id()));
@@ -77,7 +78,7 @@ fn config_json(t: &Tenant, c: &MethodConfig) -> Value {
     );
     match c.id {
         MethodConfigId::Voice => {
-            m.insert("isOfficePhoneAllowed".into(), json!(true));
+            m.insert("isOfficePhoneAllowed".into(), json!(office_phone_allowed));
         }
         MethodConfigId::MicrosoftAuthenticator => {
             m.insert("isSoftwareOathEnabled".into(), json!(false));
@@ -91,7 +92,7 @@ fn configs(ctx: &Ctx<'_>, t: &Tenant) -> Vec<Value> {
     t.policy
         .iter()
         .filter(|c| ctx.beta() || !c.id.beta_only())
-        .map(|c| config_json(t, c))
+        .map(|c| config_json(t, c, ctx.state.variants().office_phone_allowed))
         .collect()
 }
 
@@ -110,7 +111,7 @@ pub(super) fn methods_policy(ctx: &Ctx<'_>, rest: &[&str]) -> ApiResult<Reply> {
                 "description": "The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings",
                 "lastModifiedDateTime": "2024-03-01T09:00:00Z",
                 "policyVersion": "1.5",
-                "policyMigrationState": "migrationComplete",
+                "policyMigrationState": ctx.state.variants().policy_migration_state.graph_name(),
                 "authenticationMethodConfigurations@odata.context":
                     ctx.context("policies/authenticationMethodsPolicy/authenticationMethodConfigurations"),
                 "authenticationMethodConfigurations": configs(ctx, &t),
@@ -146,7 +147,7 @@ pub(super) fn methods_policy(ctx: &Ctx<'_>, rest: &[&str]) -> ApiResult<Reply> {
                         .ok_or_else(|| ApiError::no_object(id))?;
                     Ok(Reply::ok(ctx.entity(
                         "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/$entity",
-                        config_json(&t, c),
+                        config_json(&t, c, ctx.state.variants().office_phone_allowed),
                     )))
                 }
                 Method::PATCH => {
@@ -318,6 +319,14 @@ fn parse_feature(s: &str) -> ApiResult<Feature> {
 
 /// `/policies/featureRolloutPolicies…`
 pub(super) fn rollout(ctx: &Ctx<'_>, rest: &[&str]) -> ApiResult<Reply> {
+    if ctx.state.variants().cloud == SimCloud::China {
+        // Not available in the China cloud (featureRolloutPolicy pages: China ❌).
+        return Err(ApiError::new(
+            400,
+            "BadRequest",
+            "Resource not found for the segment 'featureRolloutPolicies': Staged Rollout is not available in this national cloud.",
+        ));
+    }
     ctx.require_delegated()?;
     let r = match rest {
         [] => match ctx.method {

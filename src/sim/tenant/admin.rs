@@ -214,6 +214,25 @@ impl<'a> TenantAdmin<'a> {
         Ok(fmt_oid(id))
     }
 
+    /// A token uploaded through the legacy CSV (which needs the user): assigned — and
+    /// activated, as the upload allows — for `user`, listed under that user's
+    /// `hardwareOathMethods` but not by the inventory search. Returns the device id.
+    pub fn add_legacy_csv_token(
+        &mut self,
+        serial: &str,
+        secret_base32: &str,
+        user: &str,
+        activated: bool,
+    ) -> Result<String, AdminError> {
+        let id = self.add_hardware_token(serial, secret_base32, 30, None, Some(user), activated)?;
+        if let Some(slot) = self.t.device_by_serial(serial)
+            && let Some(Some(d)) = self.t.devices.get_mut(slot)
+        {
+            d.legacy_csv = true;
+        }
+        Ok(id)
+    }
+
     /// Set `federatedIdpMfaBehavior` of a federated domain (`None` clears it).
     pub fn set_federation_mfa_behavior(
         &mut self,

@@ -445,6 +445,9 @@ pub(crate) struct HwDevice {
     pub assigned_to: Option<u32>,
     pub assigned_at: Option<DateTime<Utc>>,
     pub last_used: Option<DateTime<Utc>>,
+    /// Uploaded through the legacy CSV: listed under its user, not by the inventory
+    /// search (Entra docs, how-to-mfa-manage-oath-tokens).
+    pub legacy_csv: bool,
 }
 
 /// What `POST …/hardwareOathDevices` carries.
@@ -911,6 +914,7 @@ impl Tenant {
             assigned_to: d.assign_to,
             assigned_at: d.assign_to.map(|_| now),
             last_used: None,
+            legacy_csv: false,
         }));
         if let Some(u) = d.assign_to {
             self.user_mut(u)?.hardware.push(id);

@@ -175,7 +175,8 @@ pub fn entra_lines(row: &Row, env: &Env<'_>) -> Vec<Line<'static>> {
                 t.error(),
             ));
         }
-        EntraState::Read(m) => {
+        EntraState::Read(read) => {
+            let m = &read.methods;
             for slot in PhoneSlot::ALL {
                 let v = match m.phone(slot) {
                     None => "—".to_string(),

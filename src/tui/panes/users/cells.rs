@@ -262,7 +262,7 @@ pub fn format_row(
     let entra = |f: &dyn Fn(&EntraMethods) -> String| -> String {
         match &row.entra {
             EntraState::NotRead | EntraState::Requested => "…".into(),
-            EntraState::Read(m) => f(m),
+            EntraState::Read(m) => f(&m.methods),
             EntraState::Failed(_) => "error".into(),
         }
     };

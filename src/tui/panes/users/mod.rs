@@ -31,9 +31,7 @@ use super::{Env, thousands};
 use crate::datafile::{DataSet, Known, OathKind};
 use crate::engine::{Command, DirectoryCommand, GroupInfo, Member, Progress, Scope, UserStatus};
 use crate::migrate::summary::BlastRadius;
-use crate::migrate::{
-    EntraMethods, HardwareStatus, Match, MigrationSettings, MobileAppHandling, UserSkip,
-};
+use crate::migrate::{Match, MigrationSettings, MobileAppHandling, UserSkip};
 use crate::tui::action::{Action, Availability, Context};
 use crate::tui::widgets::{progress, virtual_table};
 
@@ -217,7 +215,7 @@ impl UsersPane {
     pub fn methods(
         &mut self,
         user: &str,
-        methods: Result<Box<EntraMethods>, String>,
+        methods: Result<Box<crate::engine::UserMethods>, String>,
         data: Option<&DataSet>,
     ) {
         if let Some(i) = self.rows.find(user) {
@@ -813,8 +811,10 @@ pub fn usable_after(
     data: Option<&DataSet>,
     settings: &MigrationSettings,
 ) -> Option<bool> {
+    // The engine's verdict under the methods policy (the one usable-method rule).
     if let EntraState::Read(m) = &row.entra
-        && has_usable(m)
+        && let Some(u) = m.usable
+        && u.any()
     {
         return Some(true);
     }
@@ -845,23 +845,11 @@ pub fn usable_after(
             }
         }
     }
-    match row.entra {
-        EntraState::Read(_) => Some(false),
+    match &row.entra {
+        // Read, and the policy known: nothing usable. Policy unknown: cannot say.
+        EntraState::Read(m) if m.usable.is_some() => Some(false),
         _ => None,
     }
-}
-
-/// rollout-federation.md "Usable method": a phone, an authenticator, an OATH token
-/// (software, or hardware once activated). The methods policy is checked by the engine.
-pub fn has_usable(m: &EntraMethods) -> bool {
-    m.mobile.is_some()
-        || m.alternate_mobile.is_some()
-        || m.office.is_some()
-        || !m.authenticators.is_empty()
-        || !m.software_oath.is_empty()
-        || m.hardware_oath
-            .iter()
-            .any(|h| h.status == HardwareStatus::Activated)
 }
 
 /// Skip reasons in words, for detail and plan views.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::datafile::{DataSet, Known};
 use crate::engine::{Member, UserStatus};
-use crate::migrate::{EntraMethods, Match, Plan, UserSkip};
+use crate::migrate::{Match, Plan, UserSkip};
 
 /// What the TUI knows of a member's Entra methods.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,7 +15,8 @@ pub enum EntraState {
     NotRead,
     /// Asked for in the latest `ReadMethods`.
     Requested,
-    Read(Box<EntraMethods>),
+    /// The methods, and which the methods policy lets the user use.
+    Read(Box<crate::engine::UserMethods>),
     Failed(String),
 }
 
