@@ -28,6 +28,7 @@ use crate::migrate::{
     BlastRadius, DefaultMethodMode, MatchAttribute, MigrationSettings, MobileAppHandling, Note,
     Plan, Rule, Skip, UserSkip, describe_user_skip,
 };
+use crate::safe_text::Safe;
 
 /// Migration settings as flags (they override `[migration]` of the config file).
 #[derive(Debug, Clone, Default, Args)]
@@ -414,7 +415,7 @@ impl Driver {
                 Event::Error(e) => {
                     let line = format!("{}: {}", e.context, e.message);
                     if !self.quiet {
-                        self.bar.println(format!("error: {line}"));
+                        self.bar.println(format!("error: {}", Safe(&line)));
                     }
                     self.errors.push(line);
                 }
@@ -985,8 +986,10 @@ impl Report {
         let what = if s.dry_run { "Dry run" } else { "Migration" };
         let state = if s.cancelled { " (cancelled)" } else { "" };
         out.push_str(&format!(
-            "{what} of {:?}{state}: {} users in {:.1} s\n",
-            s.group, s.targeted, s.duration_secs
+            "{what} of \"{}\"{state}: {} users in {:.1} s\n",
+            Safe(&s.group),
+            s.targeted,
+            s.duration_secs
         ));
         if s.dry_run {
             out.push_str(&format!(
@@ -1041,22 +1044,24 @@ impl Report {
             if !interesting {
                 continue;
             }
-            out.push_str(&format!("{} [{}]\n", u.upn, u.status));
+            out.push_str(&format!("{} [{}]\n", Safe(&u.upn), u.status));
             for op in &u.ops {
                 let rules: Vec<String> = op.rules.iter().map(ToString::to_string).collect();
-                out.push_str(&format!("    [{}] {}\n", rules.join(","), op.text));
+                out.push_str(&format!("    [{}] {}\n", rules.join(","), Safe(&op.text)));
             }
             for s in &u.skips {
                 out.push_str(&format!(
                     "    [{}] skip {}: {}\n",
-                    s.rule, s.subject, s.reason
+                    s.rule,
+                    Safe(&s.subject),
+                    Safe(&s.reason)
                 ));
             }
             if let Some(e) = &u.error {
-                out.push_str(&format!("    error: {e}\n"));
+                out.push_str(&format!("    error: {}\n", Safe(e)));
             }
             for d in &u.differences {
-                out.push_str(&format!("    differs: {d}\n"));
+                out.push_str(&format!("    differs: {}\n", Safe(d)));
             }
         }
         out

@@ -10,6 +10,7 @@ use clap::Args;
 use super::headless::{self, Driver, SettingsArgs, Setup, TargetArgs};
 use super::{CliError, Exit, GlobalArgs};
 use crate::engine::MigrationCommand;
+use crate::safe_text::Safe;
 
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
@@ -54,11 +55,12 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
                 print!("{}", report.user_text());
                 print!("{}", report.summary_text());
                 if let Some((path, users)) = saved {
+                    let shown = path.display().to_string();
                     println!(
                         "Saved the plans of {users} users to {}: apply exactly them with \
                          `mfa-cutover migrate --plan {}`",
-                        path.display(),
-                        path.display()
+                        Safe(&shown),
+                        Safe(&shown)
                     );
                 }
             }

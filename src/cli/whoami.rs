@@ -1,7 +1,9 @@
 //! `mfa-cutover whoami`: sign in as configured, read the tenant's domains as a first
 //! Graph call, and show who the tool acts as — tenant, cloud, account, token kind,
 //! roles, permissions, expiry — with notes on what that identity cannot do. The admin's
-//! first check that access works. The token itself is never printed.
+//! first check that access works. The token itself is never printed, and every value
+//! from the token's claims or from Graph passes through [`safe_text`](crate::safe_text).
+//! A token Graph answers 401 to is reported as not signed in (exit 1).
 
 use chrono::Utc;
 use clap::Args;
@@ -13,6 +15,7 @@ use crate::config::AuthKind;
 use crate::graph::auth::{SignInOptions, sign_in};
 use crate::graph::model::Domain;
 use crate::graph::{ClientOptions, GraphClient, Identity, Limits, TokenKind};
+use crate::safe_text;
 
 #[derive(Debug, Clone, Args)]
 pub struct WhoamiArgs {
@@ -25,6 +28,9 @@ pub struct WhoamiArgs {
 #[derive(Debug, Clone, Serialize)]
 pub struct WhoamiReport {
     pub identity: Identity,
+    /// False when Graph refused the token (401): the sign-in gave a token Graph does not
+    /// take, so nothing will work.
+    pub signed_in: bool,
     /// `--auth` kind.
     pub auth: &'static str,
     /// How tokens are obtained (`device code`, `client certificate`, …).
@@ -37,6 +43,8 @@ pub struct WhoamiReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct GraphCheck {
     pub root: String,
+    /// The host the token is sent to.
+    pub host: String,
     pub reachable: bool,
     pub domains: Vec<DomainLine>,
     pub error: Option<String>,
@@ -120,11 +128,13 @@ pub fn notes(identity: &Identity) -> Vec<String> {
     notes
 }
 
-/// The human rendering.
+/// The human rendering. Claims and Graph's answers are untrusted text: each value goes
+/// through [`safe_text::terminal`](crate::safe_text::terminal) as its line is written.
 pub fn render_text(r: &WhoamiReport) -> String {
     let id = &r.identity;
     let mut out = String::new();
-    let mut line = |k: &str, v: String| out.push_str(&format!("  {k:<12} {v}\n"));
+    let mut line =
+        |k: &str, v: String| out.push_str(&format!("  {k:<12} {}\n", safe_text::terminal(&v)));
     let tenant_id = if id.tenant_id.is_empty() {
         "(not in the token)"
     } else {
@@ -144,6 +154,7 @@ pub fn render_text(r: &WhoamiReport) -> String {
         },
     );
     line("Account", id.account.clone());
+    line("Graph host", r.graph.host.clone());
     line(
         "Token",
         format!(
@@ -195,6 +206,11 @@ pub fn render_text(r: &WhoamiReport) -> String {
                 })
                 .collect();
             format!("reachable; domains: {}", names.join(", "))
+        } else if !r.signed_in {
+            format!(
+                "refused the token: {}",
+                r.graph.error.as_deref().unwrap_or("unknown error")
+            )
         } else {
             format!(
                 "NOT reachable: {}",
@@ -202,14 +218,38 @@ pub fn render_text(r: &WhoamiReport) -> String {
             )
         },
     );
-    let mut text = format!("Signed in\n{out}");
+    let mut text = if r.signed_in {
+        format!("Signed in\n{out}")
+    } else {
+        format!(
+            "NOT signed in: Graph at {} answered 401 (Unauthorized) to the {} token\n{out}",
+            safe_text::terminal(&r.graph.host),
+            r.token_source
+        )
+    };
     if !r.notes.is_empty() {
         text.push_str("Notes\n");
         for n in &r.notes {
-            text.push_str(&format!("  - {n}\n"));
+            text.push_str(&format!("  - {}\n", safe_text::terminal_lines(n)));
         }
     }
     text
+}
+
+/// What to do when Graph refuses the token, by how it was obtained.
+fn unauthorized_note(auth: &str, host: &str) -> String {
+    let how = match auth {
+        "token" => {
+            "get a fresh one (e.g. `az account get-access-token --resource-type ms-graph`) \
+             into MFA_CUTOVER_ACCESS_TOKEN"
+        }
+        "azure-cli" => "run `az login` again",
+        _ => "sign in again, and check the tenant and the app's consent",
+    };
+    format!(
+        "Graph at {host} did not accept the token (expired, revoked, issued for another \
+         cloud or tenant, or not a Graph token): {how}"
+    )
 }
 
 pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> Result<Exit, CliError> {
@@ -231,26 +271,37 @@ pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> Result<Exit, CliError> {
         )
         .map_err(|e| CliError::failure(e.to_string()))?;
         let mut identity = session.identity.clone();
+        let mut signed_in = true;
         let graph = match client.list_domains().await {
             Ok(domains) => {
                 identity.tenant_name = super::headless::primary_domain(&domains);
                 GraphCheck {
                     root: root.to_string(),
+                    host: root.host(),
                     reachable: true,
                     domains: domains.iter().map(DomainLine::from).collect(),
                     error: None,
                 }
             }
-            Err(e) => GraphCheck {
-                root: root.to_string(),
-                reachable: false,
-                domains: Vec::new(),
-                error: Some(e.to_string()),
-            },
+            Err(e) => {
+                signed_in = e.status() != Some(401);
+                GraphCheck {
+                    root: root.to_string(),
+                    host: root.host(),
+                    reachable: false,
+                    domains: Vec::new(),
+                    error: Some(e.to_string()),
+                }
+            }
         };
+        let mut notes = notes(&identity);
+        if !signed_in {
+            notes.insert(0, unauthorized_note(session.kind.name(), &root.host()));
+        }
         Ok::<_, CliError>(WhoamiReport {
-            notes: notes(&identity),
+            notes,
             identity,
+            signed_in,
             auth: session.kind.name(),
             token_source: session.tokens.describe(),
             graph,
@@ -316,10 +367,12 @@ mod tests {
     fn text_shows_each_line() {
         let r = WhoamiReport {
             identity: identity(TokenKind::Delegated, &["Authentication Administrator"]),
+            signed_in: true,
             auth: "device-code",
             token_source: "device code",
             graph: GraphCheck {
                 root: "https://graph.microsoft.com".into(),
+                host: "graph.microsoft.com".into(),
                 reachable: true,
                 domains: vec![DomainLine {
                     id: "contoso.com".into(),
@@ -337,9 +390,38 @@ mod tests {
             "Token        delegated, device code",
             "Roles        Authentication Administrator",
             "Graph        reachable; domains: contoso.com (federated)",
+            "Graph host   graph.microsoft.com",
             "  - a note",
         ] {
             assert!(text.contains(needle), "{needle:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn claims_cannot_drive_the_terminal() {
+        let mut id = identity(TokenKind::Delegated, &["Global Reader\x1b]0;pwned\x07"]);
+        id.account = "admin\x1b[2J@contoso.com".into();
+        id.tenant_name = Some("contoso\u{202e}moc.com".into());
+        let r = WhoamiReport {
+            identity: id,
+            signed_in: false,
+            auth: "token",
+            token_source: "bearer token",
+            graph: GraphCheck {
+                root: "https://graph.microsoft.com".into(),
+                host: "graph.microsoft.com".into(),
+                reachable: false,
+                domains: vec![],
+                error: Some("401 \x1b[31mInvalidAuthenticationToken".into()),
+            },
+            notes: vec!["note\x07".into()],
+        };
+        let text = render_text(&r);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(text.contains("admin\\x1b[2J@contoso.com"), "{text}");
+        assert!(text.starts_with("NOT signed in: Graph at graph.microsoft.com answered 401"));
     }
 }

@@ -960,9 +960,13 @@ impl Core {
     }
 }
 
-/// The "must re-register the app" list as CSV (0600).
+/// The "must re-register the app" list as CSV (0600, its missing folders 0700, written
+/// whole through a temporary file). Every cell is neutralised for spreadsheets and
+/// terminals ([`safe_text::csv_cell`](crate::safe_text::csv_cell)): a device named
+/// `=HYPERLINK(…)` stays text.
 fn write_reregister(path: &std::path::Path, rows: &[ReregisterRow]) -> std::io::Result<()> {
-    let file = crate::config::create_private_file(path)?;
+    use crate::safe_text::csv_cell;
+    let file = crate::fsx::AtomicFile::create_export(path)?;
     let mut w = csv::Writer::from_writer(file);
     w.write_record([
         "upn",
@@ -973,17 +977,19 @@ fn write_reregister(path: &std::path::Path, rows: &[ReregisterRow]) -> std::io::
     ])
     .map_err(std::io::Error::other)?;
     for r in rows {
+        let devices = r.devices.join("; ");
         w.write_record([
-            r.upn.as_str(),
-            r.entra_id.as_str(),
-            r.mfa_username.as_str(),
-            r.devices.join("; ").as_str(),
+            csv_cell(&r.upn).as_ref(),
+            csv_cell(&r.entra_id).as_ref(),
+            csv_cell(&r.mfa_username).as_ref(),
+            csv_cell(&devices).as_ref(),
             if r.codes_imported { "yes" } else { "no" },
         ])
         .map_err(std::io::Error::other)?;
     }
     w.flush()?;
-    w.into_inner()
-        .map_err(|e| std::io::Error::other(e.to_string()))?
-        .sync_all()
+    let file = w
+        .into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(file.commit()?)
 }

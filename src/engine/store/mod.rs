@@ -45,6 +45,9 @@ pub enum StoreError {
     TooNew { found: i64, supported: i64 },
     #[error("state store key file {0} is damaged: expected 32 bytes")]
     BadKey(PathBuf),
+    /// A state file or folder that is a link, not a regular file, or not private.
+    #[error("state store: {0}")]
+    File(#[from] crate::fsx::FsError),
     #[error("state store writer has stopped")]
     Closed,
     #[error("state store commit failed: {0}")]
@@ -239,13 +242,25 @@ impl Store {
     /// Open (or create) the store in `dir`: the directory 0700, the files 0600, the
     /// schema migrated to this build's version.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        crate::config::ensure_private_dir(dir).map_err(io_err(dir))?;
+        crate::fsx::private_dir(dir)?;
         let key = load_or_create_key(&dir.join(KEY_FILE))?;
         let path = dir.join(DB_FILE);
-        if !path.exists() {
-            crate::config::create_private_file(&path).map_err(io_err(&path))?;
+        // The database and SQLite's own files beside it: regular, private, not links
+        // (as ssh treats private keys). A new database is created exclusively, 0600.
+        if !crate::fsx::check_private_file(&path)? {
+            drop(crate::fsx::create_new(&path)?);
         }
-        let mut write = Connection::open(&path)?;
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut side = path.clone().into_os_string();
+            side.push(suffix);
+            crate::fsx::check_private_file(Path::new(&side))?;
+        }
+        let mut write = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+        )?;
         // WAL: readers never block the writer. FULL: an acknowledged intent survives a
         // crash of the process and of the machine.
         write.pragma_update(None, "journal_mode", "WAL")?;
@@ -255,7 +270,9 @@ impl Store {
         schema::migrate(&mut write)?;
         let read = Connection::open_with_flags(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_NOFOLLOW,
         )?;
         read.busy_timeout(std::time::Duration::from_secs(10))?;
         let (tx, rx) = std_mpsc::channel();
@@ -493,30 +510,20 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserState> {
     })
 }
 
+/// The key file: an existing one must be a private regular file (not a link) of exactly
+/// 32 bytes, read through the bounded reader; a missing one is written whole, 0600.
 fn load_or_create_key(path: &Path) -> Result<SecretBox<[u8; 32]>, StoreError> {
-    use std::io::{Read, Write};
-    match std::fs::File::open(path) {
-        Ok(mut f) => {
-            let mut buf = Vec::new();
-            f.read_to_end(&mut buf).map_err(io_err(path))?;
-            let key: [u8; 32] = buf
-                .as_slice()
-                .try_into()
-                .map_err(|_| StoreError::BadKey(path.to_path_buf()))?;
-            Ok(SecretBox::new(Box::new(key)))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = [0u8; 32];
-            rand::fill(&mut key);
-            let tmp = path.with_extension("key.tmp");
-            let mut f = crate::config::create_private_file(&tmp).map_err(io_err(&tmp))?;
-            f.write_all(&key).map_err(io_err(&tmp))?;
-            f.sync_all().map_err(io_err(&tmp))?;
-            std::fs::rename(&tmp, path).map_err(io_err(path))?;
-            Ok(SecretBox::new(Box::new(key)))
-        }
-        Err(e) => Err(io_err(path)(e)),
+    if crate::fsx::check_private_file(path)? {
+        let mut buf = crate::fsx::read_bounded(path, crate::fsx::ReadKind::StateKey)?;
+        let key: Result<[u8; 32], _> = buf.as_slice().try_into();
+        buf.fill(0);
+        let key = key.map_err(|_| StoreError::BadKey(path.to_path_buf()))?;
+        return Ok(SecretBox::new(Box::new(key)));
     }
+    let mut key = [0u8; 32];
+    rand::fill(&mut key);
+    crate::fsx::write_atomic(path, &key)?;
+    Ok(SecretBox::new(Box::new(key)))
 }
 
 /// Answers a waiter once its group's commit is known.
@@ -826,11 +833,53 @@ mod tests {
         Ok(())
     }
 
+    /// As ssh does with keys: a state file readable by others, or a link, is refused
+    /// with the command that fixes it, and nothing is changed.
+    #[cfg(unix)]
+    #[test]
+    fn refuses_exposed_or_linked_state_files() -> Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        drop(Store::open(dir.path())?);
+        let key = dir.path().join(KEY_FILE);
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644))?;
+        let err = Store::open(dir.path()).err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(
+            err.contains(&format!("chmod 600 {}", key.display())),
+            "{err}"
+        );
+        let mode = std::fs::metadata(&key)?.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "left for the admin to fix");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
+        let db = dir.path().join(DB_FILE);
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640))?;
+        let err = Store::open(dir.path()).err().map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("chmod 600"));
+        // A link where the database belongs.
+        let other = tempfile::tempdir()?;
+        std::fs::rename(&db, other.path().join(DB_FILE))?;
+        std::os::unix::fs::symlink(other.path().join(DB_FILE), &db)?;
+        let err = Store::open(dir.path()).err().map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("symbolic link"));
+        // A linked state dir: refused, its target's mode untouched.
+        let target = tempfile::tempdir()?;
+        std::fs::set_permissions(target.path(), std::fs::Permissions::from_mode(0o755))?;
+        let link = dir.path().join("linked-state");
+        std::os::unix::fs::symlink(target.path(), &link)?;
+        assert!(Store::open(&link).is_err());
+        let mode = std::fs::metadata(target.path())?.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o755);
+        Ok(())
+    }
+
     #[test]
     fn refuses_a_newer_schema() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         {
-            let c = Connection::open(dir.path().join(DB_FILE))?;
+            let path = dir.path().join(DB_FILE);
+            drop(crate::fsx::create_new(&path)?);
+            let c = Connection::open(path)?;
             c.execute_batch("PRAGMA user_version = 99")?;
         }
         let err = Store::open(dir.path())
