@@ -47,6 +47,9 @@ pub enum FsErrorKind {
     },
     /// A private file readable or writable by group or others.
     Exposed { mode: u32 },
+    /// A folder the tool would keep private, open to group or others and holding files
+    /// that are not the tool's.
+    OpenFolder { mode: u32 },
     /// Larger than its kind may be.
     TooBig { size: u64, cap: u64, kind: ReadKind },
     /// The file exists and the caller does not replace files.
@@ -80,6 +83,9 @@ impl FsError {
                 human_size(*cap)
             ),
             FsErrorKind::Exists => "it already exists".into(),
+            FsErrorKind::OpenFolder { mode } => {
+                format!("it is readable by group or others (mode {mode:04o})")
+            }
         }
     }
 
@@ -122,6 +128,12 @@ impl fmt::Display for FsError {
                 kind.expected()
             ),
             FsErrorKind::Exists => write!(f, "{p} already exists"),
+            FsErrorKind::OpenFolder { mode } => write!(
+                f,
+                "{p} is readable by group or others (mode {mode:04o}) and holds files that \
+                 are not the tool's; its state and logs must be private: run `chmod 700 {p}`, \
+                 or choose a folder of its own (--state-dir)"
+            ),
         }
     }
 }
@@ -202,8 +214,10 @@ fn type_name(meta: &Metadata) -> &'static str {
 
 /// A directory the tool owns (the state dir, `logs/`): created 0700 when missing (its
 /// missing parents with the usual permissions), refused when it is a symbolic link or not
-/// a directory, and tightened to 0700 when an earlier run or another tool left it open
-/// to group or others.
+/// a directory. One open to group or others is tightened to 0700 when it is the tool's
+/// own (empty, or holding the state store or logs: an earlier version made it 0755);
+/// any other folder is refused with the `chmod` to run, never changed behind the admin's
+/// back (`--state-dir .` must not quietly close the current folder).
 pub fn private_dir(dir: &Path) -> Result<(), FsError> {
     match std::fs::symlink_metadata(dir) {
         Ok(meta) if meta.file_type().is_symlink() => Err(FsError::new(dir, FsErrorKind::Symlink)),
@@ -244,11 +258,35 @@ pub fn new_private_dir(dir: &Path) -> Result<(), FsError> {
         .map_err(|e| FsError::io(dir, "create the folder", e))
 }
 
+/// Names the tool keeps in its folders: the state store, its logs, its exports.
+fn is_tool_dir(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let mut empty = true;
+    for e in entries.flatten() {
+        empty = false;
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if matches!(
+            name.as_ref(),
+            "state.sqlite" | "state.key" | "logs" | "exports"
+        ) || name.starts_with("mfa-cutover.")
+        {
+            return true;
+        }
+    }
+    empty
+}
+
 #[cfg(unix)]
 fn tighten_dir(dir: &Path, meta: &Metadata) -> Result<(), FsError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
+        if !is_tool_dir(dir) {
+            return Err(FsError::new(dir, FsErrorKind::OpenFolder { mode }));
+        }
         tracing::warn!(
             "{} was mode {mode:04o}; made it 0700 (the tool's folders are private)",
             dir.display()
@@ -296,12 +334,16 @@ pub fn create_parent_dirs(path: &Path) -> Result<(), FsError> {
 // Files the tool writes
 // ---------------------------------------------------------------------------------------
 
+/// 0600, never through a link, and non-blocking: opening a FIFO planted in a file's
+/// place for writing fails at once instead of waiting for a reader (the opened file is
+/// then checked to be a regular file, where the flag changes nothing).
 fn private_options() -> OpenOptions {
     let mut o = OpenOptions::new();
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        o.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
     o
 }
@@ -413,7 +455,11 @@ impl AtomicFile {
             ".{name}.{}.tmp",
             data_encoding::HEXLOWER.encode(&tag)
         ));
-        let file = create_new(&tmp)?;
+        let file = create_new(&tmp).map_err(|e| match e.kind {
+            // "No such folder" and the like: name the file the admin asked for.
+            FsErrorKind::Io { what, source } => FsError::io(dest, what, source),
+            kind => FsError { path: e.path, kind },
+        })?;
         Ok(AtomicFile {
             file: Some(file),
             tmp,
@@ -675,6 +721,14 @@ mod tests {
                 .to_string()
                 .contains("a regular file")
         );
+        // Somebody's open folder is not closed behind their back.
+        let theirs = t.path().join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::write(theirs.join("notes.txt"), "x").unwrap();
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let e = private_dir(&theirs).unwrap_err();
+        assert!(e.to_string().contains("chmod 700"), "{e}");
+        assert_eq!(mode(&theirs), 0o755);
     }
 
     #[cfg(unix)]

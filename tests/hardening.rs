@@ -338,6 +338,20 @@ fn a_linked_log_file_or_state_dir_is_refused_and_left_untouched() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("symbolic link"));
     assert_eq!(mode(&target), 0o755);
+
+    // Somebody's open folder as the state dir: refused with the chmod, not changed.
+    let shared = home.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("notes.txt"), "x").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = whoami(&shared);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("chmod 700 {}", shared.display())),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(mode(&shared), 0o755);
 }
 
 // ---------------------------------------------------------------------------------------
