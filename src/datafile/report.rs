@@ -539,7 +539,8 @@ pub fn kind_name(k: InputKind) -> &'static str {
     }
 }
 
-fn kind_label(k: ProblemKind) -> &'static str {
+/// A problem kind in words (inspect, and any list of row problems).
+pub fn kind_label(k: ProblemKind) -> &'static str {
     match k {
         ProblemKind::BadPhone => "bad phone",
         ProblemKind::UnknownMethod => "unknown default method",

@@ -208,8 +208,10 @@ impl<R: Read> Read for ToUtf8<R> {
     }
 }
 
-/// How much of the decoded text's end is kept, to tell whether the last record was cut.
-const TAIL: usize = 1 << 16;
+/// How much of the decoded text's end is kept, to tell whether the last record was cut:
+/// rows are a few hundred bytes; a last row longer than this is judged by its field
+/// count alone. Small, so keeping it costs a copy of 8 KiB per 64 KiB read.
+const TAIL: usize = 8 << 10;
 
 /// The last [`TAIL`] bytes of the decoded text and how many bytes passed in all.
 #[derive(Default)]
@@ -227,12 +229,18 @@ struct Tail<R> {
 impl<R: Read> Read for Tail<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        let read = buf.get(..n).unwrap_or(&[]);
         let mut st = self.state.borrow_mut();
         st.total += n as u64;
-        st.buf.extend_from_slice(buf.get(..n).unwrap_or(&[]));
-        if st.buf.len() > 2 * TAIL {
-            let drop = st.buf.len() - TAIL;
-            st.buf.drain(..drop);
+        if n >= TAIL {
+            st.buf.clear();
+            st.buf.extend_from_slice(&read[n - TAIL..]);
+        } else {
+            st.buf.extend_from_slice(read);
+            if st.buf.len() > 2 * TAIL {
+                let drop = st.buf.len() - TAIL;
+                st.buf.drain(..drop);
+            }
         }
         Ok(n)
     }
@@ -514,6 +522,13 @@ mod tests {
         assert_eq!(last_cut(bare_quote.as_bytes())?, None);
         let utf16 = utf16le(&format!("{head}alice,39,320 17"));
         assert!(last_cut(&utf16)?.is_some());
+        // Far more text than the tail kept: only the end matters.
+        let many: String = (0..5000)
+            .map(|i| format!("user{i},39,\"320 {i:07}\",Yes\r\n"))
+            .collect();
+        assert_eq!(last_cut(format!("{head}{many}").as_bytes())?, None);
+        let why = last_cut(format!("{head}{many}bob,39,\"320 17").as_bytes())?;
+        assert!(why.is_some_and(|w| w.contains("closing quote")));
         Ok(())
     }
 
