@@ -1,12 +1,14 @@
 //! Configuration: the TOML file, then `MFA_CUTOVER_*` environment variables, then flags,
 //! each overriding the one before (cli.md). Also the platform directories.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::cloud::Cloud;
+use crate::graph::GraphRoot;
 use crate::migrate::{DefaultMethodMode, MatchAttribute, MigrationSettings, MobileAppHandling};
 
 /// How to sign in (`--auth`, `[auth] kind`).
@@ -96,6 +98,10 @@ pub struct FileConfig {
     pub graph_url: Option<String>,
     pub state_dir: Option<PathBuf>,
     pub keymap: Option<String>,
+    /// Allow a `graph_url` that is neither loopback nor a national cloud's Graph host
+    /// (the bearer token is sent there).
+    #[serde(default)]
+    pub allow_custom_graph_url: bool,
     /// Marks a production tenant: red frame, stricter confirmations.
     #[serde(default)]
     pub production: bool,
@@ -131,6 +137,9 @@ pub enum ConfigError {
         value: String,
         expected: String,
     },
+    /// A config file that cannot be read whole (missing, not a file, too big).
+    #[error("config file: {0}")]
+    File(#[from] crate::fsx::FsError),
 }
 
 /// Command-line (and environment) values that override the file. `None` = not given.
@@ -147,6 +156,8 @@ pub struct Overrides {
     pub certificate: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
     pub keymap: Option<String>,
+    /// `--allow-custom-graph-url`.
+    pub allow_custom_graph_url: bool,
 }
 
 /// The resolved configuration every command works from.
@@ -221,17 +232,13 @@ impl Config {
             hardware_oath_available: cloud.has_hardware_oath(),
             phone_update_available: cloud.has_phone_update(),
         };
-        let g = &fc.graph;
-        if g.concurrency == 0
-            || g.writes_per_window == 0
-            || g.write_window_secs == 0
-            || g.resource_units_per_10s == Some(0)
-        {
-            return Err(ConfigError::Invalid {
-                what: "[graph]".into(),
-                value: format!("{g:?}"),
-                expected: "every value above zero".into(),
-            });
+        if let Some(d) = sync_interval {
+            check_sync_interval("[migration] sync_interval", d)?;
+        }
+        fc.graph.validate()?;
+        let graph_url = o.graph_url.clone().or(fc.graph_url);
+        if let Some(url) = &graph_url {
+            check_graph_url(url, o.allow_custom_graph_url || fc.allow_custom_graph_url)?;
         }
         Ok(Config {
             file,
@@ -239,7 +246,7 @@ impl Config {
             cloud,
             data_files,
             mapping: o.mapping.clone().or(fc.mapping),
-            graph_url: o.graph_url.clone().or(fc.graph_url),
+            graph_url,
             auth: o.auth.or(fc.auth.kind),
             client_id: o.client_id.clone().or(fc.auth.client_id),
             certificate: o.certificate.clone().or(fc.auth.certificate),
@@ -259,10 +266,7 @@ impl Config {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::fsx::read_bounded_text(path, crate::fsx::ReadKind::Config)?;
     toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -290,34 +294,116 @@ pub fn default_state_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".mfa-cutover"))
 }
 
-/// Create `dir` (and parents) readable by the owner only.
+/// Create `dir` (and parents) readable by the owner only; a symbolic link is refused.
+/// Kept for callers elsewhere: new code calls [`crate::fsx::private_dir`].
 pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
+    Ok(crate::fsx::private_dir(dir)?)
 }
 
-/// Create or truncate `path` with mode 0600 (files the tool writes are private).
+/// Create or truncate `path` with mode 0600, never through a symbolic link. Kept for
+/// callers elsewhere: new code uses [`crate::fsx::AtomicFile`] or
+/// [`crate::fsx::create_new`].
 pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+    Ok(crate::fsx::create_or_truncate(path)?)
+}
+
+/// Accepted `[graph]` values: wide enough for any tenant's quotas, narrow enough that a
+/// typo cannot exhaust memory (a million requests in flight) or panic a semaphore.
+pub const CONCURRENCY: RangeInclusive<u64> = 1..=64;
+pub const WRITES_PER_WINDOW: RangeInclusive<u64> = 1..=1_000_000;
+pub const WRITE_WINDOW_SECS: RangeInclusive<u64> = 1..=86_400;
+pub const RESOURCE_UNITS_PER_10S: RangeInclusive<u64> = 1..=1_000_000;
+/// Automatic sync: at least a minute apart (each cycle reads the data file and the
+/// group), at most a week.
+pub const SYNC_INTERVAL: RangeInclusive<Duration> =
+    Duration::from_secs(60)..=Duration::from_secs(7 * 24 * 3600);
+
+fn check_range(what: &str, value: u64, range: &RangeInclusive<u64>) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
     }
-    let file = opts.open(path)?;
-    #[cfg(unix)]
-    {
-        // `mode` applies only when the file is created; tighten an existing one too.
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Err(ConfigError::Invalid {
+        what: what.to_string(),
+        value: value.to_string(),
+        expected: format!("a whole number from {} to {}", range.start(), range.end()),
+    })
+}
+
+/// A sync interval (config, `--interval`, the TUI's setting) within [`SYNC_INTERVAL`].
+pub fn check_sync_interval(what: &str, d: Duration) -> Result<Duration, ConfigError> {
+    if SYNC_INTERVAL.contains(&d) {
+        return Ok(d);
     }
-    Ok(file)
+    Err(ConfigError::Invalid {
+        what: what.to_string(),
+        value: humantime::format_duration(d).to_string(),
+        expected: format!(
+            "a duration from {} to {}",
+            humantime::format_duration(*SYNC_INTERVAL.start()),
+            humantime::format_duration(*SYNC_INTERVAL.end())
+        ),
+    })
+}
+
+impl GraphSettings {
+    /// Every number within its range; a refusal names the key, the value and the range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_range("[graph] concurrency", self.concurrency as u64, &CONCURRENCY)?;
+        check_range(
+            "[graph] writes_per_window",
+            u64::from(self.writes_per_window),
+            &WRITES_PER_WINDOW,
+        )?;
+        check_range(
+            "[graph] write_window_secs",
+            u64::from(self.write_window_secs),
+            &WRITE_WINDOW_SECS,
+        )?;
+        match self.resource_units_per_10s {
+            // Unset: from the tenant's size at start-up.
+            None => Ok(()),
+            Some(ru) => check_range(
+                "[graph] resource_units_per_10s",
+                u64::from(ru),
+                &RESOURCE_UNITS_PER_10S,
+            ),
+        }
+    }
+}
+
+/// `--graph-url` (or `graph_url`): the URL policy of [`GraphRoot::parse`], and a root that
+/// is not loopback (the simulated tenant) must be a national cloud's Graph host unless
+/// `--allow-custom-graph-url` says the admin means it: the bearer token goes there.
+pub fn check_graph_url(url: &str, allow_custom: bool) -> Result<(), ConfigError> {
+    let root = GraphRoot::parse(url).map_err(|e| ConfigError::Invalid {
+        what: "--graph-url".into(),
+        value: url.to_string(),
+        expected: e.to_string(),
+    })?;
+    if root.is_loopback() || allow_custom || is_cloud_graph_host(&root) {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid {
+        what: "--graph-url".into(),
+        value: url.to_string(),
+        expected: format!(
+            "a national cloud's Graph ({}) or the simulated tenant on loopback; the sign-in \
+             token would be sent to {}: pass --allow-custom-graph-url (or set \
+             allow_custom_graph_url = true) if that host is a Graph you trust",
+            Cloud::ALL
+                .iter()
+                .map(|c| c.graph_root())
+                .collect::<Vec<_>>()
+                .join(", "),
+            root.host()
+        ),
+    })
+}
+
+fn is_cloud_graph_host(root: &GraphRoot) -> bool {
+    Cloud::ALL
+        .iter()
+        .any(|c| GraphRoot::for_cloud(*c).host() == root.host() && root.scheme() == "https")
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod config;
 pub mod datafile;
 pub mod engine;
 pub mod finding;
+pub mod fsx;
 pub mod graph;
 pub mod logging;
 pub mod migrate;

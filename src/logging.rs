@@ -33,24 +33,12 @@ impl DailyFile {
             .join(format!("{}.{}.log", self.prefix, day.format("%Y-%m-%d")))
     }
 
-    /// The file of today, opened for appending (created or tightened to 0600).
+    /// The file of today, opened for appending (created or tightened to 0600); a symbolic
+    /// link in its place is refused, never appended through.
     fn current(&mut self) -> std::io::Result<&mut std::fs::File> {
         let today = chrono::Utc::now().date_naive();
         if self.day != Some(today) || self.file.is_none() {
-            let path = self.path(today);
-            let mut opts = std::fs::OpenOptions::new();
-            opts.append(true).create(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let file = opts.open(&path)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-            }
+            let file = crate::fsx::open_append(&self.path(today))?;
             self.file = Some(file);
             self.day = Some(today);
         }
@@ -93,9 +81,14 @@ const PREFIX: &str = "mfa-cutover";
 /// `verbose > 0` and `stderr_allowed` (false in the TUI). `MFA_CUTOVER_LOG` overrides the
 /// filter (`RUST_LOG` syntax). Safe to call once per process; a second call keeps the first.
 pub fn init(state_dir: &Path, verbose: u8, stderr_allowed: bool) -> std::io::Result<LogGuard> {
+    // The state dir first: created here by `create_dir_all` it would take the umask.
+    crate::fsx::private_dir(state_dir)?;
     let dir = state_dir.join("logs");
-    crate::config::ensure_private_dir(&dir)?;
-    let appender = DailyFile::new(&dir, PREFIX);
+    crate::fsx::private_dir(&dir)?;
+    // Today's file now, so a link planted in its place stops the command with a message
+    // instead of failing every log line silently.
+    let mut appender = DailyFile::new(&dir, PREFIX);
+    appender.current()?;
     let (file, guard) = tracing_appender::non_blocking(appender);
     let level = match verbose {
         0 => "info",
@@ -139,6 +132,24 @@ mod tests {
             let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_log_file_is_refused_and_left_alone() -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep")?;
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644))?;
+        let mut f = DailyFile::new(dir.path(), "mfa-cutover");
+        let path = f.path(chrono::Utc::now().date_naive());
+        std::os::unix::fs::symlink(&victim, &path)?;
+        assert!(writeln!(f, "a line").is_err());
+        assert_eq!(std::fs::read_to_string(&victim)?, "keep");
+        let mode = std::fs::metadata(&victim)?.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
         Ok(())
     }
 }

@@ -26,18 +26,41 @@ pub enum SecretError {
     NotBase32,
     #[error("not hexadecimal")]
     NotHex,
-    #[error("{0} bytes is too short for an OATH secret (at least 10 bytes / 80 bits expected)")]
+    #[error(
+        "{0} bytes ({bits} bits) is too short for an OATH secret: Entra takes 16 to 80 bytes \
+         (128 to 640 bits)",
+        bits = .0 * 8
+    )]
     TooShort(usize),
+    #[error(
+        "{0} bytes is too long for an OATH secret: Entra takes 16 to 80 bytes (at most 128 \
+         base32 characters)"
+    )]
+    TooLong(usize),
+    #[error(
+        "a value of {0} characters, far longer than an OATH secret (Entra takes at most 128 \
+         base32 characters)"
+    )]
+    TooLongText(usize),
 }
 
-/// Shortest secret accepted: RFC 4226 requires 128 bits and recommends 160, but
-/// 80-bit secrets exist in old token batches; shorter is certainly a broken row.
-const MIN_BYTES: usize = 10;
+/// Shortest secret accepted: RFC 4226 §4 requires at least 128 bits (and recommends 160).
+pub const MIN_BYTES: usize = 16;
+/// Longest: Entra's hardware OATH secrets are "limited to 128 characters" of base32
+/// (Microsoft Entra docs, "Upload hardware OATH tokens in CSV format"), i.e. 80 bytes; a
+/// longer one is refused by Graph only after the whole batch was sent.
+pub const MAX_BYTES: usize = 80;
+/// Text longer than this is not decoded at all: even with spaces between groups of four
+/// a 128-character secret is shorter.
+const MAX_TEXT: usize = 4 * MAX_BYTES * 8 / 5;
 
 impl OathSecret {
     /// Base32 as vendors and Graph write it: case-insensitive, spaces and dashes and
     /// `=` padding tolerated.
     pub fn from_base32(text: &str) -> Result<OathSecret, SecretError> {
+        if text.len() > MAX_TEXT {
+            return Err(SecretError::TooLongText(text.chars().count()));
+        }
         let cleaned: String = text
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '-' && *c != '=')
@@ -54,6 +77,9 @@ impl OathSecret {
 
     /// Hexadecimal, as some vendor seed files carry it; spaces tolerated.
     pub fn from_hex(text: &str) -> Result<OathSecret, SecretError> {
+        if text.len() > MAX_TEXT {
+            return Err(SecretError::TooLongText(text.chars().count()));
+        }
         let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         if cleaned.is_empty() {
             return Err(SecretError::Empty);
@@ -67,6 +93,9 @@ impl OathSecret {
     pub fn from_bytes(bytes: Vec<u8>) -> Result<OathSecret, SecretError> {
         if bytes.len() < MIN_BYTES {
             return Err(SecretError::TooShort(bytes.len()));
+        }
+        if bytes.len() > MAX_BYTES {
+            return Err(SecretError::TooLong(bytes.len()));
         }
         Ok(OathSecret {
             bytes: SecretBox::new(bytes.into_boxed_slice()),
@@ -132,15 +161,15 @@ mod tests {
 
     #[test]
     fn base32_tolerates_case_spaces_padding() -> Result<(), SecretError> {
-        let a = OathSecret::from_base32("JBSWY3DPEHPK3PXP")?;
-        let b = OathSecret::from_base32("jbsw y3dp-ehpk 3pxp====")?;
+        let a = OathSecret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")?;
+        let b = OathSecret::from_base32("jbsw y3dp-ehpk 3pxp jbsw y3dp-ehpk 3pxp====")?;
         assert_eq!(a, b);
         Ok(())
     }
 
     #[test]
     fn never_prints_the_secret() -> Result<(), SecretError> {
-        let s = OathSecret::from_base32("JBSWY3DPEHPK3PXP")?;
+        let s = OathSecret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")?;
         assert_eq!(format!("{s:?}"), "OathSecret(••••XP)");
         assert!(!format!("{s}").contains("JBSWY3DP"));
         Ok(())
@@ -158,5 +187,29 @@ mod tests {
             OathSecret::from_hex("00ff"),
             Err(SecretError::TooShort(2))
         ));
+    }
+
+    #[test]
+    fn entra_bounds_the_length() {
+        // 80 bits: too short for RFC 4226 and Entra.
+        let e = OathSecret::from_base32("JBSWY3DPEHPK3PXP").err();
+        assert_eq!(e, Some(SecretError::TooShort(10)));
+        assert!(OathSecret::from_bytes(vec![7; MIN_BYTES]).is_ok());
+        assert!(OathSecret::from_bytes(vec![7; MAX_BYTES]).is_ok());
+        assert_eq!(
+            OathSecret::from_bytes(vec![7; MAX_BYTES + 1]).err(),
+            Some(SecretError::TooLong(81))
+        );
+        // 128 base32 characters is the most; 10 KB is refused before decoding, and the
+        // message states the size, never the value.
+        let max = BASE32_NOPAD.encode(&[1; MAX_BYTES]);
+        assert_eq!(max.len(), 128);
+        assert!(OathSecret::from_base32(&max).is_ok());
+        let huge = "A".repeat(10_000);
+        let e = OathSecret::from_base32(&huge).err().map(|e| e.to_string());
+        let e = e.unwrap_or_default();
+        assert!(e.contains("10000 characters"), "{e}");
+        assert!(!e.contains("AAAA"), "{e}");
+        assert!(OathSecret::from_hex(&"ab".repeat(81)).is_err());
     }
 }

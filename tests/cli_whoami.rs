@@ -17,6 +17,13 @@ fn cmd(state: &tempfile::TempDir) -> Command {
         }
     }
     std::fs::write(state.path().join("none.toml"), "").unwrap();
+    // A state dir holding other files must be private already: the tool does not close
+    // someone's open folder for them.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(state.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     c.env("MFA_CUTOVER_STATE_DIR", state.path())
         .env("MFA_CUTOVER_CONFIG", state.path().join("none.toml"))
         .timeout(std::time::Duration::from_secs(60));

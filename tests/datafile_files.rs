@@ -177,7 +177,10 @@ fn no_users_is_a_file_problem() -> Result {
     )?;
     refused(&header_only, None, &["no user rows"])?;
     let seeds = dir.path().join("seeds.csv");
-    std::fs::write(&seeds, "serial number,secret key\nT1,JBSWY3DPEHPK3PXP\n")?;
+    std::fs::write(
+        &seeds,
+        "serial number,secret key\nT1,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n",
+    )?;
     refused(&seeds, None, &["only OATH seed files", "Export Users CSV"])
 }
 

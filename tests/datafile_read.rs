@@ -379,7 +379,7 @@ fn seed_files_join_by_serial_and_by_upn() -> Result {
            (1, 'CONTOSO\\ann', 'ann@contoso.com', '2024-01-01'),
            (2, 'bob@contoso.com', NULL, '2024-01-01');
          INSERT INTO oath_tokens (token_id, user_id, serial_number, secret, added_at)
-           VALUES (1, 1, 'T-100', 'JBSWY3DPEHPK3PXP', '2024-01-01');",
+           VALUES (1, 1, 'T-100', 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', '2024-01-01');",
     )?;
     // Entra's upload format, serial T-100 (held by ann in the snapshot) and a new token
     // for bob by UPN; a hex secret with a 60 s step; a row for nobody.
@@ -481,7 +481,7 @@ fn a_folder_of_export_and_seed_files_is_read_file_by_file() -> Result {
     std::fs::write(
         dir.path().join("tokens.csv"),
         "upn,serial number,secret key,time interval,manufacturer,model\n\
-         ann@contoso.com,T-1,JBSWY3DPEHPK3PXP,30,Token2,C302\n",
+         ann@contoso.com,T-1,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP,30,Token2,C302\n",
     )?;
     std::fs::write(dir.path().join("notes.txt"), "not an input")?;
     let set = load(&[dir.path().to_path_buf()], None)?;

@@ -121,6 +121,10 @@ pub struct GlobalArgs {
     /// Graph root override (e.g. the simulated tenant); plain http only on loopback.
     #[arg(long, global = true, env = "MFA_CUTOVER_GRAPH_URL", value_name = "URL")]
     pub graph_url: Option<String>,
+    /// Accept a --graph-url that is neither a national cloud's Graph nor loopback (the
+    /// sign-in token is sent to it).
+    #[arg(long, global = true)]
+    pub allow_custom_graph_url: bool,
     /// How to sign in.
     #[arg(
         long,
@@ -171,6 +175,7 @@ impl GlobalArgs {
             certificate: self.certificate.clone(),
             state_dir: self.state_dir.clone(),
             keymap: self.keymap.clone(),
+            allow_custom_graph_url: self.allow_custom_graph_url,
         }
     }
 
@@ -215,6 +220,9 @@ pub struct SampleDataArgs {
     /// CSVs) or `export-csv` (Export Users CSV + OATH seed file in Entra's upload format).
     #[arg(long, value_enum, default_value_t = SampleFormat::Snapshot)]
     pub format: SampleFormat,
+    /// Replace an existing snapshot file at OUT (folders must still be new or empty).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -240,7 +248,9 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(exit) => exit.into(),
         Err(e) => {
-            eprintln!("mfa-cutover: {e}");
+            // Messages quote values from files, Graph and tokens: no control character
+            // of theirs reaches the terminal (line ends are kept).
+            eprintln!("mfa-cutover: {}", crate::safe_text::SafeLines(&e.message));
             e.exit.into()
         }
     }

@@ -6,8 +6,20 @@ use super::{CliError, Exit, SampleDataArgs, SampleFormat};
 use crate::datafile::sample::{
     Population, WriteError, WriteOptions, write_export_csv, write_snapshot, write_snapshot_folder,
 };
+use crate::safe_text::Safe;
 
 pub fn run(args: &SampleDataArgs) -> Result<Exit, CliError> {
+    let shown = args.out.display().to_string();
+    // An existing file is someone's data until the admin says otherwise.
+    if let Ok(meta) = std::fs::symlink_metadata(&args.out)
+        && !meta.is_dir()
+        && !args.force
+    {
+        return Err(CliError::bad_input(format!(
+            "{} already exists: pass --force to replace it, or name a new file",
+            Safe(&shown)
+        )));
+    }
     let pop = Population::new(args.seed, args.users);
     let opts = WriteOptions::default();
     let written = match args.format {
@@ -26,12 +38,12 @@ pub fn run(args: &SampleDataArgs) -> Result<Exit, CliError> {
         written.users, written.devices, written.tokens, args.seed, args.users
     );
     for f in &written.files {
-        println!("  {}", f.display());
+        println!("  {}", Safe(&f.display().to_string()));
     }
     if !written.extras.is_empty() {
         println!("Rows that show row problems on purpose:");
         for e in &written.extras {
-            println!("  {e}");
+            println!("  {}", Safe(e));
         }
     }
     Ok(Exit::Success)

@@ -42,11 +42,7 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<Exit, CliError> {
         .interval
         .or(setup.config.sync_interval)
         .unwrap_or(Duration::from_secs(15 * 60));
-    if interval.is_zero() {
-        return Err(CliError::bad_input(
-            "--interval 0: expected a duration such as 15m",
-        ));
-    }
+    let interval = crate::config::check_sync_interval("--interval", interval)?;
     let quiet = args.json || !headless::interactive_stdout();
     setup.runtime.block_on(async {
         let started = headless::start(
@@ -63,8 +59,8 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<Exit, CliError> {
             d.load_members(&g).await?;
             if !args.once && !args.json {
                 eprintln!(
-                    "Automatic sync of {:?} every {}; Ctrl-C to stop.",
-                    g.display_name,
+                    "Automatic sync of \"{}\" every {}; Ctrl-C to stop.",
+                    crate::safe_text::Safe(&g.display_name),
                     humantime::format_duration(interval)
                 );
             }

@@ -31,6 +31,8 @@ pub struct WhoamiReport {
     /// How tokens are obtained (`device code`, `client certificate`, …).
     pub token_source: &'static str,
     pub graph: GraphCheck,
+    /// Graph accepted the token (a 401 means not signed in, whatever the token claims).
+    pub signed_in: bool,
     /// What this sign-in can do: the same verdicts the TUI's header and panes use.
     pub capabilities: Capabilities,
     /// What this identity will not be able to do, and what to do about it.
@@ -90,6 +92,7 @@ pub fn render_text(r: &WhoamiReport) -> String {
         },
     );
     line("Account", Safe(&id.account).to_string());
+    line("Graph host", Safe(&r.graph.host).to_string());
     line(
         "Token",
         format!(
@@ -153,7 +156,15 @@ pub fn render_text(r: &WhoamiReport) -> String {
             )
         },
     );
-    let mut text = format!("Signed in\n{out}");
+    let mut text = if r.signed_in {
+        format!("Signed in\n{out}")
+    } else {
+        format!(
+            "NOT signed in: Graph at {} answered 401 (Unauthorized) to the {} token\n{out}",
+            Safe(&r.graph.host),
+            r.token_source
+        )
+    };
     if !r.notes.is_empty() {
         text.push_str("Notes\n");
         for n in &r.notes {
@@ -177,6 +188,7 @@ pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> Result<Exit, CliError> {
             Access::ReadOnly,
         );
         opts.data = DataUse::Skip;
+        opts.refuse_unauthorized = false;
         // whoami shows everything the sign-in can do.
         opts.capabilities = crate::graph::auth::CapabilitySet::ALL;
         opts.name_tenant = true;
@@ -192,8 +204,14 @@ pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> Result<Exit, CliError> {
         let auth = running.auth;
         let mut engine = running.engine;
         let _ = engine.call(crate::engine::Command::Shutdown, |_| {}).await;
+        let signed_in = !graph.unauthorized;
+        let mut notes = notes(&session.identity, &session.capabilities);
+        if !signed_in {
+            notes.insert(0, unauthorized_note(auth.0, &graph.host));
+        }
         Ok::<_, CliError>(WhoamiReport {
-            notes: notes(&session.identity, &session.capabilities),
+            notes,
+            signed_in,
             identity: session.identity,
             auth: auth.0,
             token_source: auth.1,
@@ -208,11 +226,27 @@ pub fn run(global: &GlobalArgs, args: &WhoamiArgs) -> Result<Exit, CliError> {
     } else {
         print!("{}", render_text(&report));
     }
-    Ok(if report.graph.reachable {
+    Ok(if report.graph.reachable && report.signed_in {
         Exit::Success
     } else {
         Exit::Failure
     })
+}
+
+/// What to do when Graph refuses the token, by how it was obtained.
+fn unauthorized_note(auth: &str, host: &str) -> String {
+    let how = match auth {
+        "token" => {
+            "get a fresh one (e.g. `az account get-access-token --resource-type ms-graph`) \
+             into MFA_CUTOVER_ACCESS_TOKEN"
+        }
+        "azure-cli" => "run `az login` again",
+        _ => "sign in again, and check the tenant and the app's consent",
+    };
+    format!(
+        "Graph at {host} did not accept the token (expired, revoked, issued for another \
+         cloud or tenant, or not a Graph token): {how}"
+    )
 }
 
 #[cfg(test)]
@@ -264,8 +298,11 @@ mod tests {
             identity: identity(TokenKind::Delegated, &["Authentication Administrator"]),
             auth: "device-code",
             token_source: "device code",
+            signed_in: true,
             graph: GraphCheck {
                 root: "https://graph.microsoft.com".into(),
+                host: "graph.microsoft.com".into(),
+                unauthorized: false,
                 reachable: true,
                 domains: vec![DomainLine {
                     id: "contoso.com".into(),

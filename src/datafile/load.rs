@@ -354,6 +354,24 @@ impl Loader {
         Ok(r)
     }
 
+    /// Problems from `from` on that say "not valid UTF-8" came, in a UTF-16 input, from
+    /// text the decoder could not decode ([`text::UNDECODABLE`]): say so.
+    fn relabel_undecodable(&mut self, encoding: TextEncoding, from: usize) {
+        if !matches!(encoding, TextEncoding::Utf16Le | TextEncoding::Utf16Be) {
+            return;
+        }
+        for p in self.problems.iter_mut().skip(from) {
+            if p.kind == ProblemKind::InvalidUtf8 {
+                p.kind = ProblemKind::InvalidUtf16;
+                p.reason = format!(
+                    "not valid {} (an unpaired surrogate or a stray byte): the field is left \
+                     out rather than read with a replacement character",
+                    encoding.name()
+                );
+            }
+        }
+    }
+
     /// Flag every row that shares its username with another row of the same input.
     fn flag_duplicates(&mut self, input: usize, mut dups: Duplicates) {
         dups.seen.sort_unstable_by_key(|(h, row, _)| (*h, *row));
@@ -704,6 +722,7 @@ impl Loader {
             .map(|p| CsvTable::<TokenField>::open(&p, &mut unknown))
             .transpose()?;
         let mut st = Ingest::new(input, (devices.is_some(), tokens.is_some()));
+        let first_problem = self.problems.len();
         let (rows, mut digests) = self.stream_input(&mut st, |em| {
             let mut digests = Vec::new();
             let (rows, d) = users.batches(em, stream::users_chunk, stream::users_rows)?;
@@ -719,6 +738,17 @@ impl Loader {
             }
             Ok((rows, digests))
         })?;
+        // The tables of one folder share the users table's encoding in practice.
+        self.relabel_undecodable(users.encoding, first_problem);
+        for d in &mut digests {
+            if let Some(cut) = d.cut.take() {
+                let mut p = cut.problem(input);
+                if let Some(name) = d.path.file_name() {
+                    p.field = format!("{}: {}", name.to_string_lossy(), p.field);
+                }
+                self.problems.push(p);
+            }
+        }
         let mut carries: Vec<String> = users
             .map
             .iter()
@@ -840,9 +870,14 @@ impl Loader {
             map,
         };
         let mut st = Ingest::new(input, (false, false));
-        let (rows, digest) = self.stream_input(&mut st, |em| {
+        let first_problem = self.problems.len();
+        let (rows, mut digest) = self.stream_input(&mut st, |em| {
             table.batches(em, stream::users_chunk, stream::users_rows)
         })?;
+        self.relabel_undecodable(c.encoding, first_problem);
+        if let Some(cut) = digest.cut.take() {
+            self.problems.push(cut.problem(input));
+        }
         let s = self.summary(input);
         s.rows = rows;
         s.carries = table
@@ -938,19 +973,41 @@ impl Loader {
         let values = std::mem::take(&mut self.values);
         let mut raw = RawRow::<TokenField>::default();
         let mut rows = 0u64;
+        let first_problem = self.problems.len();
         let result: Result<(), FileError> = (|| {
-            while csv
-                .reader
-                .read_byte_record(&mut record)
-                .map_err(|e| text::csv_error(&c.path, &e))?
-            {
-                if blank(&record) {
+            // One record behind: the last one is checked for a cut before it is read.
+            // `record` holds the row read ahead, `cur` the row being read.
+            let mut next = csv::ByteRecord::new();
+            let mut cur = csv::ByteRecord::new();
+            let mut pending = false;
+            loop {
+                let more = csv
+                    .reader
+                    .read_byte_record(&mut next)
+                    .map_err(|e| text::csv_error(&c.path, &e))?;
+                if more && blank(&next) {
                     continue;
                 }
+                if !pending {
+                    if !more {
+                        break;
+                    }
+                    std::mem::swap(&mut record, &mut next);
+                    pending = true;
+                    continue;
+                }
+                std::mem::swap(&mut cur, &mut record);
+                std::mem::swap(&mut record, &mut next);
+                pending = more;
                 rows += 1;
-                fill(&mut raw, &record, &map, rows);
+                if !more && let Some(why) = csv.last_record_cut(&cur, c.header.len()) {
+                    let cut = CutRow::new(&cur, rows, &c.header, &map, upn_col, why);
+                    self.problems.push(cut.problem(input));
+                    break;
+                }
+                fill(&mut raw, &cur, &map, rows);
                 let upn = upn_col
-                    .and_then(|i| record.get(i))
+                    .and_then(|i| cur.get(i))
                     .map(|b| String::from_utf8_lossy(b).trim().to_string())
                     .filter(|u| !u.is_empty());
                 let mut problems = Problems {
@@ -1030,6 +1087,7 @@ impl Loader {
         })();
         self.values = values;
         result?;
+        self.relabel_undecodable(c.encoding, first_problem);
         let (sha256, size) = csv.finish(&c.path)?;
         let s = self.summary(input);
         s.rows = rows;
@@ -1078,6 +1136,65 @@ struct Digest {
     sha256: String,
     size: u64,
     modified: Option<DateTime<Utc>>,
+    /// The last row, when the file ends in the middle of it (left out of the rows).
+    cut: Option<CutRow>,
+}
+
+/// A last row the file ends in the middle of: a row problem, never a truncated value.
+#[derive(Debug, Clone)]
+struct CutRow {
+    row: u64,
+    /// The username, when its field is whole.
+    user: Option<String>,
+    /// The field the file ends in.
+    field: String,
+    reason: String,
+}
+
+impl CutRow {
+    /// `record` is the last one, `row` its number; `why` from [`CsvText::last_record_cut`].
+    /// The cut field is named as other row problems name fields: by the model's column
+    /// when the header maps to one, else by the header.
+    fn new<F: Field>(
+        record: &csv::ByteRecord,
+        row: u64,
+        header: &[String],
+        map: &[Option<F>],
+        user_col: Option<usize>,
+        why: String,
+    ) -> CutRow {
+        let last = record.len().saturating_sub(1);
+        let field = match map.get(last) {
+            Some(Some(f)) => f.column().to_string(),
+            _ => header.get(last).cloned().unwrap_or_default(),
+        };
+        let user = user_col
+            .filter(|i| *i < last)
+            .and_then(|i| record.get(i))
+            .map(|b| String::from_utf8_lossy(b).trim().to_string())
+            .filter(|u| !u.is_empty());
+        CutRow {
+            row,
+            user,
+            field,
+            reason: format!(
+                "{why}; the row is set aside rather than read with a cut value: the file \
+                 looks truncated, copy it again"
+            ),
+        }
+    }
+
+    fn problem(self, input: usize) -> RowProblem {
+        RowProblem {
+            input,
+            row: Some(self.row),
+            user: self.user,
+            field: self.field,
+            kind: ProblemKind::TruncatedRow,
+            reason: self.reason,
+            set_aside: true,
+        }
+    }
 }
 
 /// Every row of a SQLite table, in chunks, to the pipeline. Returns the rows read.
@@ -1173,6 +1290,9 @@ impl<F: Field> CsvTable<F> {
             .map_err(|e| text::csv_error(&self.path, &e))?;
         let mut batch = stream::Batcher::new(em, wrap, unwrap);
         let mut rows = 0;
+        // One record behind: the last one is checked for a cut before it is read.
+        let mut held = csv::ByteRecord::new();
+        let mut holding = false;
         while csv
             .reader
             .read_byte_record(&mut record)
@@ -1181,15 +1301,49 @@ impl<F: Field> CsvTable<F> {
             if blank(&record) {
                 continue;
             }
+            if holding {
+                rows += 1;
+                if !batch.push_record(rows, &held, &self.map) {
+                    return Err(stopped(&self.path));
+                }
+            }
+            std::mem::swap(&mut held, &mut record);
+            holding = true;
+        }
+        let mut cut = None;
+        if holding {
             rows += 1;
-            if !batch.push_record(rows, &record, &self.map) {
-                return Err(stopped(&self.path));
+            match csv.last_record_cut(&held, self.header.len()) {
+                Some(why) => {
+                    cut = Some(CutRow::new(
+                        &held,
+                        rows,
+                        &self.header,
+                        &self.map,
+                        self.user_col(),
+                        why,
+                    ));
+                }
+                None => {
+                    if !batch.push_record(rows, &held, &self.map) {
+                        return Err(stopped(&self.path));
+                    }
+                }
             }
         }
         if !batch.flush() {
             return Err(stopped(&self.path));
         }
-        Ok((rows, self.digest(csv)?))
+        let mut digest = self.digest(csv)?;
+        digest.cut = cut;
+        Ok((rows, digest))
+    }
+
+    /// The column holding the username (or UPN), for naming a cut row's user.
+    fn user_col(&self) -> Option<usize> {
+        self.map
+            .iter()
+            .position(|f| f.is_some_and(|f| matches!(f.column(), "username" | "upn")))
     }
 
     fn digest(&self, csv: CsvText) -> Result<Digest, FileError> {
@@ -1199,6 +1353,7 @@ impl<F: Field> CsvTable<F> {
             sha256,
             size,
             modified: modified(&self.path),
+            cut: None,
         })
     }
 }

@@ -58,8 +58,20 @@ fn table_names() -> String {
 }
 
 impl Mapping {
+    /// Read and check a mapping file: a regular file of at most 1 MiB
+    /// ([`crate::fsx::read_bounded_text`]).
     pub fn load(path: &Path) -> Result<Mapping, FileError> {
-        let text = std::fs::read_to_string(path).map_err(|e| FileError::io(path, &e))?;
+        let kind = crate::fsx::ReadKind::Mapping;
+        let text = crate::fsx::read_bounded_text(path, kind).map_err(|e| {
+            bad(
+                path,
+                format!("it cannot be read: {}", e.reason()),
+                format!(
+                    "a TOML mapping file of at most {}",
+                    crate::fsx::human_size(kind.cap())
+                ),
+            )
+        })?;
         Mapping::parse(path, &text)
     }
 

@@ -226,6 +226,10 @@ pub enum ProblemKind {
     BadSecret,
     BadTimestamp,
     InvalidUtf8,
+    /// UTF-16 text that cannot be decoded (an unpaired surrogate, an odd byte).
+    InvalidUtf16,
+    /// The file ends in the middle of this row: it was cut off (a truncated copy).
+    TruncatedRow,
     MissingValue,
 }
 

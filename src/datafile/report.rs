@@ -341,12 +341,16 @@ impl Report {
         }
     }
 
-    /// The report as an admin reads it on a terminal.
+    /// The report as an admin reads it on a terminal. Everything that comes from an input
+    /// (paths, column names, names, addresses, versions, usernames, reasons quoting
+    /// values) passes through [`safe_text`](crate::safe_text): a username holding
+    /// `ESC[2J` prints as `\x1b[2J`, it does not clear the screen.
     pub fn render_text(&self) -> String {
+        use crate::safe_text::Safe;
         let mut o = String::new();
         let _ = writeln!(o, "Inputs");
         for i in &self.inputs {
-            let _ = writeln!(o, "  {}  ({})", i.path, kind_name(i.kind));
+            let _ = writeln!(o, "  {}  ({})", Safe(&i.path), kind_name(i.kind));
             let mut facts = vec![
                 format!("{} rows", i.rows),
                 human_size(i.size),
@@ -367,18 +371,22 @@ impl Report {
                 );
             }
             if let Some(v) = &i.server_version {
-                let _ = writeln!(o, "    server version {v}");
+                let _ = writeln!(o, "    server version {}", Safe(v));
             }
-            let _ = writeln!(o, "    carries: {}", i.carries.join(", "));
+            let _ = writeln!(o, "    carries: {}", Safe(&i.carries.join(", ")));
             if !i.unknown_columns.is_empty() {
-                let _ = writeln!(o, "    columns not used: {}", i.unknown_columns.join(", "));
+                let _ = writeln!(
+                    o,
+                    "    columns not used: {}",
+                    Safe(&i.unknown_columns.join(", "))
+                );
             }
         }
         let c = &self.counts;
         let _ = writeln!(o);
         let _ = writeln!(o, "Users: {}", self.users);
         if let Some(v) = &self.server_version {
-            let _ = writeln!(o, "MFA Server version: {v}");
+            let _ = writeln!(o, "MFA Server version: {}", Safe(v));
         }
         let rows: Vec<(&str, String)> = vec![
             ("enabled", count(c.enabled)),
@@ -409,7 +417,7 @@ impl Report {
         }
         let _ = writeln!(o, "  default method:");
         for (m, n) in &c.by_default_method {
-            let _ = writeln!(o, "    {m:<40} {n:>9}");
+            let _ = writeln!(o, "    {:<40} {n:>9}", Safe(m));
         }
         if !c.tokens_by_type.is_empty() {
             let _ = writeln!(o, "  tokens by type:");
@@ -435,8 +443,8 @@ impl Report {
                     o,
                     "  {:<24} {:<32} {}{}",
                     service_kind_name(s.kind),
-                    s.name,
-                    s.address.as_deref().unwrap_or("-"),
+                    Safe(&s.name),
+                    Safe(s.address.as_deref().unwrap_or("-")),
                     if s.enabled { "" } else { "  (disabled)" }
                 );
             }
@@ -452,9 +460,9 @@ impl Report {
                 let _ = writeln!(
                     o,
                     "  {:<28} {:<12} {}",
-                    s.name,
+                    Safe(&s.name),
                     format!("{:?}", s.role).to_lowercase(),
-                    s.version.as_deref().unwrap_or("-")
+                    Safe(s.version.as_deref().unwrap_or("-"))
                 );
             }
         }
@@ -474,9 +482,9 @@ impl Report {
                     let _ = writeln!(
                         o,
                         "    {}{}: {}{}",
-                        p.user.as_deref().unwrap_or("(no user)"),
+                        Safe(p.user.as_deref().unwrap_or("(no user)")),
                         p.row.map(|r| format!(" (row {r})")).unwrap_or_default(),
-                        p.reason,
+                        Safe(&p.reason),
                         if p.set_aside { " [set aside]" } else { "" }
                     );
                 }
@@ -531,7 +539,8 @@ pub fn kind_name(k: InputKind) -> &'static str {
     }
 }
 
-fn kind_label(k: ProblemKind) -> &'static str {
+/// A problem kind in words (inspect, and any list of row problems).
+pub fn kind_label(k: ProblemKind) -> &'static str {
     match k {
         ProblemKind::BadPhone => "bad phone",
         ProblemKind::UnknownMethod => "unknown default method",
@@ -542,6 +551,8 @@ fn kind_label(k: ProblemKind) -> &'static str {
         ProblemKind::BadSecret => "invalid secret",
         ProblemKind::BadTimestamp => "bad timestamp",
         ProblemKind::InvalidUtf8 => "invalid UTF-8",
+        ProblemKind::InvalidUtf16 => "invalid UTF-16",
+        ProblemKind::TruncatedRow => "row cut off (truncated file)",
         ProblemKind::MissingValue => "missing value",
     }
 }

@@ -225,13 +225,88 @@ fn looks_secret_column(name: &str) -> bool {
         || n.ends_with("pin")
 }
 
-/// A value that looks like key material: long, one word, from a base32/hex/base64 alphabet.
-fn looks_secret_value(v: &str) -> bool {
-    v.len() >= 16
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
-        && v.bytes().any(|b| b.is_ascii_digit())
-        && v.bytes().any(|b| b.is_ascii_alphabetic())
+/// A value that looks like key material by its content, whatever its column is called:
+/// base32 (also in groups, as vendors and `sample-data` write it, and without digits),
+/// hex, or base64 of a plausible key length. Masking a harmless sample costs little;
+/// showing a key is what must not happen, so the tests lean towards masking.
+pub fn looks_like_key(v: &str) -> bool {
+    let v = v.trim();
+    let compact = ungrouped(v);
+    let compact = compact.trim_end_matches('=');
+    if is_guid(v) {
+        // Object ids name things; a mapping needs to see them.
+        return false;
+    }
+    looks_hex_key(compact) || looks_base32_key(compact) || looks_base64_key(compact)
+}
+
+/// The value with its group separators removed when it is written in groups of equal
+/// length (the last may be shorter) joined by single spaces or dashes; otherwise the
+/// value as it is (text with spaces then fails every alphabet below).
+fn ungrouped(v: &str) -> String {
+    let groups: Vec<&str> = v.split([' ', '-']).collect();
+    let regular = match groups.split_last() {
+        Some((last, middle)) if !middle.is_empty() => {
+            let first = groups[0].len();
+            (2..=8).contains(&first)
+                && middle.iter().all(|g| g.len() == first)
+                && !last.is_empty()
+                && last.len() <= first
+                && groups
+                    .iter()
+                    .all(|g| g.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'='))
+        }
+        _ => false,
+    };
+    if regular {
+        groups.concat()
+    } else {
+        v.to_string()
+    }
+}
+
+fn is_guid(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// 80 bits or more of hex.
+fn looks_hex_key(c: &str) -> bool {
+    c.len() >= 20 && c.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// 80 bits or more of base32 in one case. Letters alone can be a word run together, so
+/// they count as a key when long (128 bits: no run-together words are that long) or
+/// when they have the few vowels of random letters.
+fn looks_base32_key(c: &str) -> bool {
+    let alphabet = |b: u8| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b);
+    let one_case =
+        !(c.bytes().any(|b| b.is_ascii_lowercase()) && c.bytes().any(|b| b.is_ascii_uppercase()));
+    if c.len() < 16 || !one_case || !c.bytes().all(alphabet) {
+        return false;
+    }
+    if c.bytes().any(|b| b.is_ascii_digit()) || c.len() >= 26 {
+        return true;
+    }
+    let vowels = c
+        .bytes()
+        .filter(|b| matches!(b.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u'))
+        .count();
+    vowels * 10 < c.len() * 3
+}
+
+/// 120 bits or more of base64 (standard or URL-safe): mixed case with digits or symbols.
+fn looks_base64_key(c: &str) -> bool {
+    let alphabet = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-');
+    c.len() >= 20
+        && c.bytes().all(alphabet)
+        && c.bytes().any(|b| b.is_ascii_lowercase())
+        && c.bytes().any(|b| b.is_ascii_uppercase())
+        && c.bytes()
+            .any(|b| b.is_ascii_digit() || matches!(b, b'+' | b'/' | b'_'))
 }
 
 /// `••••` and the last two characters.
@@ -268,7 +343,7 @@ fn samples(conn: &rusqlite::Connection, table: &str, col: &str, secret: bool) ->
             Ok(rusqlite::types::ValueRef::Blob(b)) => format!("<blob, {} bytes>", b.len()),
             _ => continue,
         };
-        let shown = if secret || looks_secret_value(&text) {
+        let shown = if secret || looks_like_key(&text) {
             mask(&text)
         } else if text.chars().count() > SAMPLE_CHARS {
             format!("{}…", text.chars().take(SAMPLE_CHARS).collect::<String>())
@@ -280,12 +355,14 @@ fn samples(conn: &rusqlite::Connection, table: &str, col: &str, secret: bool) ->
     out
 }
 
-/// The schemas as an admin reads them.
+/// The schemas as an admin reads them. Names and samples come from the file, so every
+/// one passes through [`safe_text`](crate::safe_text) before the terminal.
 pub fn render_text(schemas: &[Schema]) -> String {
+    use crate::safe_text::Safe;
     use std::fmt::Write as _;
     let mut o = String::new();
     for s in schemas {
-        let _ = writeln!(o, "{}  ({})", s.path, s.format);
+        let _ = writeln!(o, "{}  ({})", Safe(&s.path), Safe(&s.format));
         match &s.read_as {
             Some(k) => {
                 let _ = writeln!(o, "  read as: {k}");
@@ -302,7 +379,7 @@ pub fn render_text(schemas: &[Schema]) -> String {
             let _ = writeln!(
                 o,
                 "  table {}{}{}",
-                t.name,
+                Safe(&t.name),
                 t.rows.map(|r| format!(", {r} rows")).unwrap_or_default(),
                 t.feeds
                     .as_ref()
@@ -310,15 +387,20 @@ pub fn render_text(schemas: &[Schema]) -> String {
                     .unwrap_or_default()
             );
             for c in &t.columns {
+                let samples: Vec<String> = c
+                    .samples
+                    .iter()
+                    .map(|v| crate::safe_text::terminal(v).into_owned())
+                    .collect();
                 let _ = writeln!(
                     o,
                     "    {:<28} {:<10} {:<34} {}",
-                    c.name,
-                    c.declared_type,
+                    Safe(&c.name),
+                    Safe(&c.declared_type),
                     c.feeds
                         .as_deref()
                         .map_or("-".to_string(), |f| format!("→ {f}")),
-                    c.samples.join(" | ")
+                    samples.join(" | ")
                 );
             }
         }
@@ -332,11 +414,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks_secret_like_values() {
-        assert!(looks_secret_value("JBSWY3DPEHPK3PXPJBSWY3DP"));
-        assert!(!looks_secret_value("CONTOSO\\jdoe"));
-        assert!(!looks_secret_value("425 555 0100"));
-        assert!(!looks_secret_value("2022-12-20T23:57:53Z"));
+    fn masks_key_material_by_content() {
+        // The cases found: spaced base32 as `sample-data` writes it, long hex, base32
+        // without digits; and the plain forms.
+        let key: Vec<u8> = (0..20u8)
+            .map(|i| i.wrapping_mul(53).wrapping_add(7))
+            .collect();
+        let b32 = data_encoding::BASE32_NOPAD.encode(&key);
+        let spaced: String = b32
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(looks_like_key(&spaced), "{spaced}");
+        assert!(looks_like_key(&b32));
+        assert!(looks_like_key(&data_encoding::HEXLOWER.encode(&key)));
+        assert!(looks_like_key(&data_encoding::HEXUPPER.encode(&key)));
+        assert!(looks_like_key("3132333435363738393031323334353637383930"));
+        assert!(looks_like_key("JBSWYDPEHPKPXPJBSWYDPEHPKPXPJBSWYDPE"));
+        assert!(looks_like_key("JBSWYDPEHPKPXPQRSTWX"));
+        assert!(looks_like_key("JBSW-YDPE-HPKP-XPQR-STWX"));
+        assert!(looks_like_key(&data_encoding::BASE64.encode(&key)));
+        let long: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(197) ^ 0xfb).collect();
+        assert!(looks_like_key(
+            &data_encoding::BASE64URL_NOPAD.encode(&long)
+        ));
+        assert!(looks_like_key("JBSWY3DPEHPK3PXPJBSWY3DP"));
+        // What a mapping needs to see stays readable.
+        for plain in [
+            "CONTOSO\\jdoe",
+            "alice@contoso.com",
+            "425 555 0100",
+            "+1 425 555 0100",
+            "2022-12-20T23:57:53Z",
+            "text_message",
+            "PhoneCallStandard",
+            "iPhone 14 Pro",
+            "GALT11420104",
+            "TOTP123456",
+            "0cadbf92-1234-4cde-9f00-0123456789ab",
+            "ask at front desk",
+            "ADMINISTRATORS",
+            "MULTIFACTORSERVER",
+            "1",
+        ] {
+            assert!(!looks_like_key(plain), "{plain}");
+        }
         assert!(looks_secret_column("OathSecretKey"));
         assert!(looks_secret_column("UserPIN"));
         assert!(!looks_secret_column("key"));

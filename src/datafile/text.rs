@@ -126,8 +126,13 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// UTF-16 (or Windows-1252) decoded to UTF-8 on the fly (what cannot be decoded becomes
-/// U+FFFD).
+/// A byte that is never valid UTF-8: written where UTF-16 cannot be decoded (an unpaired
+/// surrogate, an odd trailing byte), so the field fails the UTF-8 check downstream and
+/// becomes a row problem naming it, instead of a U+FFFD inside a phone number.
+pub const UNDECODABLE: u8 = 0xFF;
+
+/// UTF-16 (or Windows-1252) decoded to UTF-8 on the fly; what cannot be decoded becomes
+/// [`UNDECODABLE`].
 pub struct ToUtf8<R> {
     inner: R,
     decoder: Decoder,
@@ -158,11 +163,41 @@ impl<R: Read> Read for ToUtf8<R> {
             }
             let n = self.inner.read(&mut self.input)?;
             self.eof = n == 0;
-            let src = self.input.get(..n).unwrap_or(&[]);
-            let cap = self.decoder.max_utf8_buffer_length(n).unwrap_or(n * 3 + 16);
+            let mut src = self.input.get(..n).unwrap_or(&[]);
+            let cap = self
+                .decoder
+                .max_utf8_buffer_length_without_replacement(n)
+                .unwrap_or(n * 3 + 16);
+            self.out.clear();
             self.out.resize(cap, 0);
-            let (_, _, written, _) = self.decoder.decode_to_utf8(src, &mut self.out, self.eof);
-            self.out.truncate(written);
+            let mut filled = 0;
+            loop {
+                let dst = self.out.get_mut(filled..).unwrap_or(&mut []);
+                let (result, read, written) = self
+                    .decoder
+                    .decode_to_utf8_without_replacement(src, dst, self.eof);
+                filled += written;
+                src = src.get(read..).unwrap_or(&[]);
+                match result {
+                    encoding_rs::DecoderResult::Malformed(_, _) => {
+                        // One marker per bad sequence; room for it was reserved below.
+                        if self.out.len() <= filled {
+                            self.out.resize(filled + 1, 0);
+                        }
+                        self.out[filled] = UNDECODABLE;
+                        filled += 1;
+                    }
+                    encoding_rs::DecoderResult::OutputFull => {
+                        let more = self
+                            .decoder
+                            .max_utf8_buffer_length_without_replacement(src.len())
+                            .unwrap_or(src.len() * 3 + 16);
+                        self.out.resize(filled + more + 4, 0);
+                    }
+                    encoding_rs::DecoderResult::InputEmpty => break,
+                }
+            }
+            self.out.truncate(filled);
             self.pos = 0;
         }
         let rest = self.out.get(self.pos..).unwrap_or(&[]);
@@ -173,11 +208,77 @@ impl<R: Read> Read for ToUtf8<R> {
     }
 }
 
+/// How much of the decoded text's end is kept, to tell whether the last record was cut:
+/// rows are a few hundred bytes; a last row longer than this is judged by its field
+/// count alone. Small, so keeping it costs a copy of 8 KiB per 64 KiB read.
+const TAIL: usize = 8 << 10;
+
+/// The last [`TAIL`] bytes of the decoded text and how many bytes passed in all.
+#[derive(Default)]
+struct TailState {
+    buf: Vec<u8>,
+    total: u64,
+}
+
+/// Passes the decoded text to the CSV reader, keeping its end.
+struct Tail<R> {
+    inner: R,
+    state: std::rc::Rc<std::cell::RefCell<TailState>>,
+}
+
+impl<R: Read> Read for Tail<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = buf.get(..n).unwrap_or(&[]);
+        let mut st = self.state.borrow_mut();
+        st.total += n as u64;
+        if n >= TAIL {
+            st.buf.clear();
+            st.buf.extend_from_slice(&read[n - TAIL..]);
+        } else {
+            st.buf.extend_from_slice(read);
+            if st.buf.len() > 2 * TAIL {
+                let drop = st.buf.len() - TAIL;
+                st.buf.drain(..drop);
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Whether CSV text ends inside a quoted field, read from the start of a record with the
+/// csv crate's rules (a quote opens a field only at its start; `""` inside is a quote).
+fn ends_in_quotes(text: &[u8], delimiter: u8) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum S {
+        Start,
+        Bare,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut s = S::Start;
+    for &b in text {
+        let end = b == delimiter || b == b'\n' || b == b'\r';
+        s = match s {
+            S::Start if b == b'"' => S::Quoted,
+            S::Start | S::Bare | S::QuoteInQuoted if end => S::Start,
+            S::Start | S::Bare => S::Bare,
+            S::Quoted if b == b'"' => S::QuoteInQuoted,
+            S::Quoted => S::Quoted,
+            S::QuoteInQuoted if b == b'"' => S::Quoted,
+            S::QuoteInQuoted => S::Bare,
+        };
+    }
+    s == S::Quoted
+}
+
 /// A CSV file opened for streaming: the decoded text reader (BOM skipped) and the hash
 /// of the raw bytes, which fills as it is read.
 pub struct CsvText {
     pub reader: csv::Reader<Box<dyn Read>>,
     hashing: std::rc::Rc<std::cell::RefCell<Option<Hashing<File>>>>,
+    tail: std::rc::Rc<std::cell::RefCell<TailState>>,
+    delimiter: u8,
 }
 
 /// Shares the hashing file reader between the CSV reader and [`CsvText::finish`]. No
@@ -203,9 +304,16 @@ impl CsvText {
             .read_exact(&mut bom)
             .map_err(|e| FileError::io(path, &e))?;
         let shared = std::rc::Rc::new(std::cell::RefCell::new(Some(hashing)));
+        let tail = std::rc::Rc::new(std::cell::RefCell::new(TailState::default()));
         let raw: Box<dyn Read> = match encoding.decoder() {
-            Some(enc) => Box::new(ToUtf8::new(Shared(shared.clone()), enc)),
-            None => Box::new(Shared(shared.clone())),
+            Some(enc) => Box::new(Tail {
+                inner: ToUtf8::new(Shared(shared.clone()), enc),
+                state: tail.clone(),
+            }),
+            None => Box::new(Tail {
+                inner: Shared(shared.clone()),
+                state: tail.clone(),
+            }),
         };
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
@@ -216,7 +324,41 @@ impl CsvText {
         Ok(CsvText {
             reader,
             hashing: shared,
+            tail,
+            delimiter,
         })
+    }
+
+    /// Called once the reader has no more records, with the last one it gave: why that
+    /// record looks cut off (the file ends inside a quoted field, or without a line end
+    /// and with fewer fields than the header's `fields`), or `None` when it is whole.
+    pub fn last_record_cut(&self, last: &csv::ByteRecord, fields: usize) -> Option<String> {
+        let st = self.tail.borrow();
+        let terminated = st.buf.last().is_some_and(|b| matches!(b, b'\n' | b'\r'));
+        let kept_from = st.total - st.buf.len() as u64;
+        let start = last.position().map(|p| p.byte());
+        let in_quotes = match start {
+            Some(at) if at >= kept_from => st
+                .buf
+                .get((at - kept_from) as usize..)
+                .is_some_and(|rest| ends_in_quotes(rest, self.delimiter)),
+            _ => false,
+        };
+        if in_quotes {
+            return Some(
+                "the file ends inside a quoted field of this row (its closing quote is \
+                 missing)"
+                    .to_string(),
+            );
+        }
+        if !terminated && last.len() < fields {
+            return Some(format!(
+                "the file ends in the middle of this row: no line end after it and {} of \
+                 the header's {fields} fields",
+                last.len()
+            ));
+        }
+        None
     }
 
     /// The SHA-256 and size of the whole file (reads what the CSV reader left).
@@ -346,6 +488,63 @@ mod tests {
         assert_eq!(detect_delimiter("a\tb\tc,d"), b'\t');
         assert_eq!(detect_delimiter("a"), b',');
         assert_eq!(header_key(" Primary Country-Code "), "primarycountrycode");
+    }
+
+    fn last_cut(text: &[u8]) -> Result<Option<String>, Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("u.csv");
+        std::fs::write(&path, text)?;
+        let mut t = CsvText::open(&path, detect_encoding(text), b',')?;
+        let mut rec = csv::ByteRecord::new();
+        let mut last = csv::ByteRecord::new();
+        t.reader.read_byte_record(&mut rec)?;
+        let fields = rec.len();
+        while t.reader.read_byte_record(&mut rec)? {
+            std::mem::swap(&mut rec, &mut last);
+        }
+        Ok(t.last_record_cut(&last, fields))
+    }
+
+    #[test]
+    fn a_last_record_cut_off_is_told_from_a_whole_one() -> Result<(), Box<dyn std::error::Error>> {
+        let head = "Username,Primary Country Code,Primary Phone,Enabled\r\n";
+        let whole = format!("{head}alice,39,320 1794567,Yes\r\nbob,39,320 1794568,Yes");
+        assert_eq!(last_cut(whole.as_bytes())?, None, "no line end, all fields");
+        let cut = format!("{head}alice,39,320 1794567,Yes\r\nbob,39,+39 3201794");
+        let why = last_cut(cut.as_bytes())?.ok_or("not flagged")?;
+        assert!(why.contains("3 of the header's 4 fields"), "{why}");
+        let quoted = format!("{head}alice,39,\"320 17\r\n");
+        let why = last_cut(quoted.as_bytes())?.ok_or("not flagged")?;
+        assert!(why.contains("closing quote"), "{why}");
+        let fine = format!("{head}alice,39,\"320 \"\"17\"\"\",Yes\r\n");
+        assert_eq!(last_cut(fine.as_bytes())?, None);
+        let bare_quote = format!("{head}alice,39,5\" screen,Yes\r\n");
+        assert_eq!(last_cut(bare_quote.as_bytes())?, None);
+        let utf16 = utf16le(&format!("{head}alice,39,320 17"));
+        assert!(last_cut(&utf16)?.is_some());
+        // Far more text than the tail kept: only the end matters.
+        let many: String = (0..5000)
+            .map(|i| format!("user{i},39,\"320 {i:07}\",Yes\r\n"))
+            .collect();
+        assert_eq!(last_cut(format!("{head}{many}").as_bytes())?, None);
+        let why = last_cut(format!("{head}{many}bob,39,\"320 17").as_bytes())?;
+        assert!(why.is_some_and(|w| w.contains("closing quote")));
+        Ok(())
+    }
+
+    #[test]
+    fn undecodable_utf16_is_marked_not_replaced() -> Result<(), Box<dyn std::error::Error>> {
+        // "a," then an unpaired high surrogate, then "1".
+        let mut bytes = vec![0xFF, 0xFE, b'a', 0, b',', 0, 0x00, 0xD8, b'1', 0];
+        let mut out = Vec::new();
+        ToUtf8::new(&bytes[2..], UTF_16LE).read_to_end(&mut out)?;
+        assert_eq!(out, [b'a', b',', UNDECODABLE, b'1']);
+        // An odd byte at the end.
+        bytes.push(b'x');
+        out.clear();
+        ToUtf8::new(&bytes[2..], UTF_16LE).read_to_end(&mut out)?;
+        assert_eq!(out, [b'a', b',', UNDECODABLE, b'1', UNDECODABLE]);
+        Ok(())
     }
 
     #[test]

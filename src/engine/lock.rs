@@ -11,7 +11,7 @@
 //! starting together on an empty dir give one writer and one refusal, with nothing
 //! created half-way by the loser.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -61,10 +61,9 @@ pub enum LockError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error(
-        "state store lock {0} is a symbolic link: refusing to follow it (remove it with `rm {0}`)"
-    )]
-    Symlink(PathBuf),
+    /// The state dir or the lock file is a link, not private, or not a regular file.
+    #[error("state store lock: {0}")]
+    File(#[from] crate::fsx::FsError),
 }
 
 /// The lock, held until dropped (or the process ends).
@@ -90,26 +89,13 @@ fn host_name() -> String {
 impl StateLock {
     /// Take the lock on `dir` (created 0700 if missing) for `command`, or say who holds it.
     pub fn acquire(dir: &Path, command: &str, now: DateTime<Utc>) -> Result<StateLock, LockError> {
-        crate::config::ensure_private_dir(dir).map_err(|source| LockError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        crate::fsx::private_dir(dir)?;
         let path = dir.join(LOCK_FILE);
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(LockError::Symlink(path));
-        }
         let io = |source| LockError::Io {
             path: path.clone(),
             source,
         };
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&path).map_err(io)?;
+        let mut file = crate::fsx::open_in_place(&path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -180,13 +166,14 @@ mod tests {
     #[test]
     fn a_symlinked_lock_file_is_refused() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let target = dir.path().join("elsewhere");
+        let elsewhere = tempfile::tempdir()?;
+        let target = elsewhere.path().join("elsewhere");
         std::fs::write(&target, b"")?;
         std::os::unix::fs::symlink(&target, dir.path().join(LOCK_FILE))?;
         let err = StateLock::acquire(dir.path(), "migrate", Utc::now())
             .err()
             .ok_or("a symlink was followed")?;
-        assert!(matches!(err, LockError::Symlink(_)), "{err}");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
         Ok(())
     }
 }

@@ -75,6 +75,8 @@ pub struct StartOptions {
     /// What the sign-in asks Graph for: a command asks only for what it uses (more can
     /// be consented to later, from the TUI).
     pub capabilities: CapabilitySet,
+    /// Stop start-up when Graph refuses the token (401); `whoami` reports it instead.
+    pub refuse_unauthorized: bool,
 }
 
 /// Whether a command needs the data file.
@@ -92,7 +94,11 @@ pub enum DataUse {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GraphCheck {
     pub root: String,
+    /// The host the token is sent to.
+    pub host: String,
     pub reachable: bool,
+    /// Graph answered 401: the token is not accepted (not signed in, whatever it claims).
+    pub unauthorized: bool,
     pub domains: Vec<DomainLine>,
     pub error: Option<String>,
 }
@@ -130,6 +136,7 @@ impl StartOptions {
             reload: true,
             data: DataUse::Required,
             capabilities: CapabilitySet::EMPTY.with(GraphCapability::Migration),
+            refuse_unauthorized: true,
         }
     }
 }
@@ -235,6 +242,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         reload,
         data: data_use,
         capabilities,
+        refuse_unauthorized,
     } = opts;
 
     // 1. The lock, before anything else touches the state dir or the admin's time.
@@ -314,7 +322,9 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     let mut identity = session.identity.clone();
     let mut graph = GraphCheck {
         root: client.root().as_str().to_string(),
+        host: client.root().host(),
         reachable: false,
+        unauthorized: false,
         domains: Vec::new(),
         error: None,
     };
@@ -326,7 +336,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
             graph.reachable = true;
             graph.domains = domains.iter().map(DomainLine::from).collect();
         }
-        Ok(Err(e)) if e.status() == Some(401) => {
+        Ok(Err(e)) if e.status() == Some(401) && refuse_unauthorized => {
             return Err(StartError::TokenRefused(format!(
                 "Microsoft Graph refused the token (401 Unauthorized: {}). It has expired or \
                  was issued for another resource or tenant: sign in again (for --auth token, \
@@ -336,6 +346,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         }
         Ok(Err(e)) => {
             tracing::warn!("reading the tenant's domains: {e}");
+            graph.unauthorized = e.status() == Some(401);
             // Reachable: Graph answered, if only to refuse this one read.
             graph.reachable = e.status().is_some();
             graph.error = Some(e.explanation());

@@ -115,22 +115,22 @@ impl Limits {
         }
     }
 
-    /// Writes let through at once: a small share of the quota, at least enough for one
-    /// write at the lowest rate factor, at most the concurrency.
+    /// Writes let through at once: 2 % of the quota (what the 98 % pacing leaves free,
+    /// so burst and pace together never exceed the quota in any window), at least one,
+    /// at most the concurrency. A write costing more than the burst at a cut rate is
+    /// taken in steps ([`Limiter::acquire`]), so no floor above the quota is needed:
+    /// `writes_per_window = 1` lets exactly one write through per window.
     fn write_burst(&self) -> u32 {
-        let floor = (1.0 / Adaptive::MIN_FACTOR).ceil() as u32;
-        let cap = (self.concurrency as u32).max(floor);
-        (self.writes_per_window / 50).clamp(floor, cap)
+        let cap = u32::try_from(self.concurrency).unwrap_or(u32::MAX).max(1);
+        (self.writes_per_window / 50).clamp(1, cap)
     }
 
+    /// Resource units let through at once: likewise 2 % of the quota, at least one (a
+    /// request costing more is taken in steps).
     fn ru_burst(&self) -> u32 {
-        let floor = (MAX_RU_COST as f64 / Adaptive::MIN_FACTOR).ceil() as u32;
-        (self.resource_units / 20).max(floor)
+        (self.resource_units / 50).max(1)
     }
 }
-
-/// The largest cost of one request in the table (transitiveMembers with `$expand`).
-const MAX_RU_COST: u32 = 6;
 
 /// What one request costs against the quotas (graph-api.md §9).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -645,23 +645,63 @@ mod tests {
         assert!((l.write_rate() - 20.0).abs() < 1e-9);
         assert!((l.ru_rate() - 800.0).abs() < 1e-9);
         assert_eq!(l.write_burst(), 16);
-        assert_eq!(l.ru_burst(), 400);
+        assert_eq!(l.ru_burst(), 160);
         let tiny = Limits {
             writes_per_window: 10,
             concurrency: 64,
             resource_units_configured: true,
             ..l.clone()
         };
-        assert_eq!(
-            tiny.write_burst(),
-            4,
-            "at least one write at the lowest factor"
+        assert_eq!(tiny.write_burst(), 1, "never more than the quota allows");
+    }
+
+    /// Burst plus pace never exceed the quota in one window, for any quota: the writes a
+    /// window can see are the burst plus what the bucket refills in it.
+    #[test]
+    fn burst_and_pace_stay_within_any_quota() {
+        for q in (1..=200).chain([499, 500, 1000, 2999, 3000, 100_000, 1_000_000]) {
+            for concurrency in [1, 16, 64] {
+                let l = Limits {
+                    writes_per_window: q,
+                    concurrency,
+                    ..Limits::from_settings(&GraphSettings::default())
+                };
+                let paced = (f64::from(q) * l.headroom()).floor() as u32;
+                assert!(
+                    l.write_burst() + paced <= q,
+                    "quota {q}: burst {} + paced {paced}",
+                    l.write_burst()
+                );
+                let ru = Limits {
+                    resource_units: q,
+                    ..l.clone()
+                };
+                assert!(ru.ru_burst() + paced <= q, "RU quota {q}");
+            }
+        }
+    }
+
+    /// `writes_per_window = 1`: one write goes at once, the next must wait most of the
+    /// window (no timing involved: the bucket says how long).
+    #[test]
+    fn a_quota_of_one_lets_one_write_through() {
+        let limiter = Limiter::new(Limits {
+            writes_per_window: 1,
+            write_window: Duration::from_secs(150),
+            ..Limits::from_settings(&GraphSettings::default())
+        });
+        let cells = limiter.lock().writes.cells(1);
+        assert_eq!(limiter.take(&limiter.writes, cells), None);
+        let wait = limiter.take(&limiter.writes, cells);
+        assert!(
+            wait.is_some_and(|w| w > Duration::from_secs(140)),
+            "{wait:?}"
         );
     }
 
     #[tokio::test]
     async fn acquire_paces_writes_at_the_budget() {
-        // 20 writes per second with a burst of 4: 24 writes need at least ~1 s.
+        // 20 writes per second with a burst of 1: 24 writes need at least ~1.15 s.
         let limiter = Limiter::new(Limits {
             writes_per_window: 20,
             write_window: Duration::from_secs(1),
@@ -686,8 +726,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_cost_above_the_burst_is_taken_in_full() {
-        // 20 writes per second, burst 4: a batch of 20 writes, then 20 single writes,
-        // needs the budget of 40 writes, i.e. at least ~1.8 s.
+        // 20 writes per second, burst 1: a batch of 20 writes, then 20 single writes,
+        // needs the budget of 40 writes, i.e. at least ~1.9 s.
         let limiter = Limiter::new(Limits {
             writes_per_window: 20,
             write_window: Duration::from_secs(1),

@@ -144,6 +144,20 @@ impl GraphRoot {
         &self.base
     }
 
+    /// The host (and a port other than the scheme's), as every summary shows it so the
+    /// admin sees where the token goes.
+    pub fn host(&self) -> String {
+        let host = self.url.host_str().unwrap_or_default().to_ascii_lowercase();
+        match self.url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host,
+        }
+    }
+
+    pub fn scheme(&self) -> &str {
+        self.url.scheme()
+    }
+
     /// A loopback root is the simulated tenant (a real Graph is never on loopback).
     pub fn is_loopback(&self) -> bool {
         is_loopback_host(&self.url)

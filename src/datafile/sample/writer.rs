@@ -16,7 +16,6 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 
 use super::population::{Person, Population, Presence, SampleService};
-use crate::config::{create_private_file, ensure_private_dir};
 use crate::datafile::layout::{
     ENTRA_SEED_HEADER, EXPORT_USERS_FILE, LAYOUT_NAME, LAYOUT_VERSION, REFERENCE_SQL, SEED_FILE,
     Table,
@@ -120,7 +119,14 @@ impl Temp {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
-        let path = out.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        // A random name, created exclusively below: a link planted under a guessable name
+        // is never written through.
+        let mut tag = [0u8; 8];
+        rand::fill(&mut tag);
+        let path = out.with_file_name(format!(
+            ".{name}.{}.tmp",
+            data_encoding::HEXLOWER.encode(&tag)
+        ));
         Temp { path, keep: false }
     }
 }
@@ -520,7 +526,7 @@ pub fn write_snapshot(
         });
     }
     let mut temp = Temp::beside(out);
-    drop(create_private_file(&temp.path).map_err(io_err(&temp.path))?);
+    drop(crate::fsx::create_new(&temp.path).map_err(|e| io_err(&temp.path)(e.into()))?);
     let sql = |source| WriteError::Sqlite {
         path: out.to_path_buf(),
         source,
@@ -581,7 +587,7 @@ fn temp_folder(out: &Path) -> Result<Temp, WriteError> {
         }
     }
     let temp = Temp::beside(out);
-    ensure_private_dir(&temp.path).map_err(io_err(&temp.path))?;
+    crate::fsx::new_private_dir(&temp.path).map_err(|e| io_err(&temp.path)(e.into()))?;
     Ok(temp)
 }
 
@@ -594,8 +600,13 @@ fn finish_folder(mut temp: Temp, out: &Path) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// A new file in the private temporary folder (0600, never through a link).
+fn create_private_file(path: &Path) -> Result<fs::File, WriteError> {
+    crate::fsx::create_new(path).map_err(|e| io_err(path)(e.into()))
+}
+
 fn csv_writer(path: &Path) -> Result<csv::Writer<BufWriter<fs::File>>, WriteError> {
-    let file = create_private_file(path).map_err(io_err(path))?;
+    let file = create_private_file(path)?;
     Ok(csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(BufWriter::with_capacity(1 << 16, file)))
@@ -725,7 +736,7 @@ pub fn write_export_csv(
         let path = path.to_path_buf();
         move |source| WriteError::Csv { path, source }
     };
-    let mut users_file = create_private_file(&users_path).map_err(io_err(&users_path))?;
+    let mut users_file = create_private_file(&users_path)?;
     users_file
         .write_all(b"\xEF\xBB\xBF")
         .map_err(io_err(&users_path))?;

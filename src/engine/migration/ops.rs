@@ -331,8 +331,8 @@ mod tests {
             ..Default::default()
         });
         let at = |d| chrono::Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).single();
-        let old = OathSecret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DP").unwrap();
-        let new = OathSecret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBV").unwrap();
+        let old = OathSecret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
+        let new = OathSecret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
         b.push_device(
             u,
             NewDevice {

@@ -158,26 +158,31 @@ impl PlanFile {
         data_encoding::HEXLOWER.encode(&h.finalize())
     }
 
-    /// Write the file (0600), through a temporary file so a reader never sees half.
+    /// Write the file (0600) through a temporary file created exclusively beside it
+    /// ([`crate::fsx::AtomicFile`]): a reader never sees half, and no link planted
+    /// beside it redirects the write.
     pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
         let err = |source| PlanFileError::Write {
             path: path.display().to_string(),
             source,
         };
-        let tmp = path.with_extension("tmp-plan");
-        let mut f = crate::config::create_private_file(&tmp).map_err(err)?;
         let bytes = serde_json::to_vec_pretty(self).map_err(|e| err(std::io::Error::other(e)))?;
+        let mut f = crate::fsx::AtomicFile::create(path).map_err(|e| err(e.into()))?;
         f.write_all(&bytes).map_err(err)?;
-        f.sync_all().map_err(err)?;
-        std::fs::rename(&tmp, path).map_err(err)
+        f.commit().map_err(|e| err(e.into()))
     }
 
+    /// Read a saved plan: a regular file within the saved-plan cap
+    /// ([`crate::fsx::read_bounded`]), in this format.
     pub fn load(path: &Path) -> Result<PlanFile, PlanFileError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| PlanFileError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        let bytes =
+            crate::fsx::read_bounded(path, crate::fsx::ReadKind::SavedPlan).map_err(|e| {
+                PlanFileError::Read {
+                    path: shown.clone(),
+                    source: e.into(),
+                }
+            })?;
         let file: PlanFile = serde_json::from_slice(&bytes).map_err(|e| PlanFileError::Format {
             path: shown.clone(),
             detail: e.to_string(),

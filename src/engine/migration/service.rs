@@ -952,9 +952,6 @@ fn export_reregister(ctx: &Ctx, dir: &DirectoryService, path: &Path) -> Result<A
     if dir.group().is_some() {
         rows.retain(|r| dir.member(&r.entra_id).is_some());
     }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        crate::config::ensure_private_dir(parent).map_err(|e| failed(e.to_string()))?;
-    }
     write_reregister(path, &rows).map_err(|e| failed(e.to_string()))?;
     Ok(Answer::Exported {
         path: path.to_path_buf(),
@@ -962,11 +959,13 @@ fn export_reregister(ctx: &Ctx, dir: &DirectoryService, path: &Path) -> Result<A
     })
 }
 
-/// The "must re-register the app" list as CSV (0600); every cell through
-/// [`csv_cell`](crate::safe_text::csv_cell), since device names come from the data file.
+/// The "must re-register the app" list as CSV (0600, its missing folders 0700, written
+/// whole through a temporary file). Every cell is neutralised for spreadsheets and
+/// terminals ([`csv_cell`](crate::safe_text::csv_cell)): a device named `=HYPERLINK(…)`
+/// stays text.
 fn write_reregister(path: &Path, rows: &[ReregisterRow]) -> std::io::Result<()> {
     use crate::safe_text::csv_cell;
-    let file = crate::config::create_private_file(path)?;
+    let file = crate::fsx::AtomicFile::create_export(path)?;
     let mut w = csv::Writer::from_writer(file);
     w.write_record([
         "upn",
@@ -988,9 +987,10 @@ fn write_reregister(path: &Path, rows: &[ReregisterRow]) -> std::io::Result<()> 
         .map_err(std::io::Error::other)?;
     }
     w.flush()?;
-    w.into_inner()
-        .map_err(|e| std::io::Error::other(e.to_string()))?
-        .sync_all()
+    let file = w
+        .into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(file.commit()?)
 }
 
 #[cfg(test)]

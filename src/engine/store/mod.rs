@@ -76,6 +76,9 @@ pub enum StoreError {
          command only reads): nothing was recorded"
     )]
     ReadOnly,
+    /// A state file or folder that is a link, not a regular file, or not private.
+    #[error("state store: {0}")]
+    File(#[from] crate::fsx::FsError),
     #[error("state store writer has stopped")]
     Closed,
     #[error("state store commit failed: {0}")]
@@ -129,7 +132,9 @@ fn parse_time_opt(text: Option<String>) -> Option<DateTime<Utc>> {
 fn read_connection(path: &Path) -> Result<Connection, StoreError> {
     let read = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
     )?;
     read.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(read)
@@ -147,10 +152,18 @@ impl Store {
             .unwrap_or_default();
         let key = load_or_create_key(&dir.join(KEY_FILE))?;
         let path = dir.join(DB_FILE);
-        if !path.exists() {
-            crate::config::create_private_file(&path).map_err(io_err(&path))?;
+        // The database and SQLite's own files beside it: regular, private, not links
+        // (as ssh treats private keys). A new database is created exclusively, 0600.
+        if !crate::fsx::check_private_file(&path)? {
+            drop(crate::fsx::create_new(&path)?);
         }
-        let mut write = Connection::open(&path)?;
+        check_side_files(&path)?;
+        let mut write = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+        )?;
         // WAL: readers never block the writer. FULL: an acknowledged intent survives a
         // crash of the process and of the machine.
         write.pragma_update(None, "journal_mode", "WAL")?;
@@ -193,7 +206,8 @@ impl Store {
     /// is created.
     pub fn open_read_only(dir: &Path, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
         let path = dir.join(DB_FILE);
-        let (read, key) = if path.exists() {
+        let (read, key) = if crate::fsx::check_private_file(&path)? {
+            check_side_files(&path)?;
             let read = read_connection(&path)?;
             let found = schema::version(&read)?;
             if found > SCHEMA_VERSION {
@@ -778,36 +792,36 @@ fn random_key() -> SecretBox<[u8; 32]> {
     SecretBox::new(Box::new(key))
 }
 
-/// The key, if the state dir has one.
-fn read_key(path: &Path) -> Result<Option<SecretBox<[u8; 32]>>, StoreError> {
-    use std::io::Read;
-    match std::fs::File::open(path) {
-        Ok(f) => {
-            let mut buf = Vec::new();
-            // One byte over the key's size is enough to know it is wrong.
-            f.take(33).read_to_end(&mut buf).map_err(io_err(path))?;
-            let key: [u8; 32] = buf
-                .as_slice()
-                .try_into()
-                .map_err(|_| StoreError::BadKey(path.to_path_buf()))?;
-            Ok(Some(SecretBox::new(Box::new(key))))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err(path)(e)),
+/// SQLite's own files beside the database: private regular files, never links.
+fn check_side_files(db: &Path) -> Result<(), StoreError> {
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = db.to_path_buf().into_os_string();
+        side.push(suffix);
+        crate::fsx::check_private_file(Path::new(&side))?;
     }
+    Ok(())
 }
 
+/// The key, if the state dir has one: a private regular file (not a link) of exactly 32
+/// bytes, read through the bounded reader.
+fn read_key(path: &Path) -> Result<Option<SecretBox<[u8; 32]>>, StoreError> {
+    if !crate::fsx::check_private_file(path)? {
+        return Ok(None);
+    }
+    let mut buf = crate::fsx::read_bounded(path, crate::fsx::ReadKind::StateKey)?;
+    let key: Result<[u8; 32], _> = buf.as_slice().try_into();
+    buf.fill(0);
+    let key = key.map_err(|_| StoreError::BadKey(path.to_path_buf()))?;
+    Ok(Some(SecretBox::new(Box::new(key))))
+}
+
+/// The key, or a new one written whole (0600, through a temporary file).
 fn load_or_create_key(path: &Path) -> Result<SecretBox<[u8; 32]>, StoreError> {
-    use std::io::Write;
     if let Some(key) = read_key(path)? {
         return Ok(key);
     }
     let key = random_key();
-    let tmp = path.with_extension("key.tmp");
-    let mut f = crate::config::create_private_file(&tmp).map_err(io_err(&tmp))?;
-    f.write_all(key.expose_secret()).map_err(io_err(&tmp))?;
-    f.sync_all().map_err(io_err(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    crate::fsx::write_atomic(path, key.expose_secret())?;
     Ok(key)
 }
 

@@ -169,6 +169,7 @@ async fn times_come_from_the_injected_clock() -> Result<(), Box<dyn std::error::
 fn refuses_a_newer_schema() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     {
+        drop(crate::fsx::create_new(&dir.path().join(DB_FILE))?);
         let c = Connection::open(dir.path().join(DB_FILE))?;
         c.execute_batch("PRAGMA user_version = 99")?;
     }
@@ -218,7 +219,9 @@ fn the_schema_refuses_what_the_code_cannot_read() -> Result<(), Box<dyn std::err
 /// A store as the first release wrote it: its own schema (migration 1), and rows
 /// inserted with that release's statements.
 fn write_v1_store(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    std::fs::write(dir.join(KEY_FILE), [9u8; 32])?;
+    // The first release created its files 0600, as this one does.
+    drop(crate::fsx::create_new(&dir.join(DB_FILE))?);
+    crate::fsx::write_atomic(&dir.join(KEY_FILE), &[9u8; 32])?;
     let mut c = Connection::open(dir.join(DB_FILE))?;
     schema::migrate_to(&mut c, 1)?;
     assert_eq!(schema::version(&c)?, 1);
@@ -411,5 +414,45 @@ async fn reregister_rows_are_kept_until_cleared() -> Result<(), Box<dyn std::err
     store.flush().await?;
     assert!(store.reregister("t")?.is_empty());
     store.close();
+    Ok(())
+}
+
+/// As ssh does with keys: a state file readable by others, or a link, is refused with
+/// the command that fixes it, and nothing is changed.
+#[cfg(unix)]
+#[test]
+fn refuses_exposed_or_linked_state_files() -> Result<(), Box<dyn std::error::Error>> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir()?;
+    drop(open(dir.path())?);
+    let key = dir.path().join(KEY_FILE);
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644))?;
+    let err = open(dir.path()).err().map(|e| e.to_string());
+    let err = err.unwrap_or_default();
+    assert!(
+        err.contains(&format!("chmod 600 {}", key.display())),
+        "{err}"
+    );
+    let mode = std::fs::metadata(&key)?.permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "left for the admin to fix");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
+    let db = dir.path().join(DB_FILE);
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640))?;
+    let err = open(dir.path()).err().map(|e| e.to_string());
+    assert!(err.unwrap_or_default().contains("chmod 600"));
+    // A link where the database belongs.
+    let other = tempfile::tempdir()?;
+    std::fs::rename(&db, other.path().join(DB_FILE))?;
+    std::os::unix::fs::symlink(other.path().join(DB_FILE), &db)?;
+    let err = open(dir.path()).err().map(|e| e.to_string());
+    assert!(err.unwrap_or_default().contains("symbolic link"));
+    // A linked state dir: refused, its target's mode untouched.
+    let target = tempfile::tempdir()?;
+    std::fs::set_permissions(target.path(), std::fs::Permissions::from_mode(0o755))?;
+    let link = dir.path().join("linked-state");
+    std::os::unix::fs::symlink(target.path(), &link)?;
+    assert!(open(&link).is_err());
+    let mode = std::fs::metadata(target.path())?.permissions().mode() & 0o777;
+    assert_eq!(mode, 0o755);
     Ok(())
 }

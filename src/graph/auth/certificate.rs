@@ -57,12 +57,14 @@ impl ClientCertificate {
         path: &Path,
         password: Option<&SecretString>,
     ) -> Result<ClientCertificate, AuthError> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            AuthError::Certificate(format!(
-                "cannot read the certificate {}: {e}",
-                path.display()
-            ))
-        })?;
+        let bytes =
+            crate::fsx::read_bounded(path, crate::fsx::ReadKind::Certificate).map_err(|e| {
+                AuthError::Certificate(format!(
+                    "cannot read the certificate {}: {}",
+                    path.display(),
+                    e.reason()
+                ))
+            })?;
         let named = |msg: String| AuthError::Certificate(format!("{}: {msg}", path.display()));
         if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
             ClientCertificate::from_pem(&bytes).map_err(named)

@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn create_body_carries_the_secret_only_in_the_body() {
-        let secret = OathSecret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+        let secret = OathSecret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
         let token = NewHardwareToken {
             serial_number: "TOTP123456",
             manufacturer: "Contoso",
@@ -297,7 +297,7 @@ mod tests {
             panic!("sensitive body expected")
         };
         let json: serde_json::Value = serde_json::from_slice(bytes.expose_secret()).unwrap();
-        assert_eq!(json["secretKey"], "JBSWY3DPEHPK3PXP");
+        assert_eq!(json["secretKey"], "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");
         assert_eq!(json["timeIntervalInSeconds"], 30);
         assert_eq!(json["hashFunction"], "hmacsha1");
         assert_eq!(json["assignTo"]["id"], "u1");

@@ -181,13 +181,19 @@ impl Keymap {
         let mut layers = vec![builtin_layer(base)?];
         if let Some(path) = overrides {
             let explicit = choice.is_some_and(looks_like_path);
-            match std::fs::read_to_string(&path) {
+            // Bounded: a regular file of at most 1 MiB (a FIFO or /dev/zero is refused).
+            match crate::fsx::read_bounded_text(&path, crate::fsx::ReadKind::Keymap) {
                 Ok(text) => layers.push(Layer {
                     file: path.display().to_string(),
                     text,
                 }),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {}
-                Err(source) => return Err(KeymapError::Read { path, source }),
+                Err(e) if e.is_not_found() && !explicit => {}
+                Err(e) => {
+                    return Err(KeymapError::Read {
+                        path,
+                        source: std::io::Error::other(e.reason()),
+                    });
+                }
             }
         }
         Keymap::from_layers(&layers).map_err(KeymapError::Problems)
