@@ -6,7 +6,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::model::{FederatedIdpMfaBehavior, RolloutPolicy};
+use crate::graph::model::{
+    DirectoryObject, Domain, DomainFederation, FederatedIdpMfaBehavior, Group, MemberKind,
+    RolloutPolicy,
+};
 
 /// Where a user stands in the migration, as the state store records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -102,6 +105,16 @@ pub struct GroupInfo {
     pub dynamic: bool,
 }
 
+impl GroupInfo {
+    /// From Graph's group (read with `groupTypes`).
+    pub fn from_graph(g: &Group) -> GroupInfo {
+        GroupInfo {
+            group: GroupRef::new(g.id.clone(), g.display_name.clone().unwrap_or_default()),
+            dynamic: g.is_dynamic(),
+        }
+    }
+}
+
 /// A direct member of a group, by its `@odata.type`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Member {
@@ -124,6 +137,44 @@ pub enum Member {
     Other {
         id: String,
     },
+}
+
+impl Member {
+    /// From a direct member as Graph lists it (`group_direct_members`). For a user,
+    /// `migration` comes from the state store and `has_usable_method` from the
+    /// usable-method rule; for a nested group, `nested_users` is its user count when read.
+    pub fn from_graph(
+        o: &DirectoryObject,
+        migration: MigrationState,
+        has_usable_method: bool,
+        nested_users: Option<u64>,
+    ) -> Member {
+        let name = || {
+            o.display_name
+                .clone()
+                .or_else(|| o.user_principal_name.clone())
+                .unwrap_or_default()
+        };
+        match o.kind() {
+            MemberKind::User => Member::User(UserFacts {
+                id: o.id.clone(),
+                upn: o.user_principal_name.clone().unwrap_or_else(name),
+                synced: o.on_premises_sync_enabled == Some(true),
+                migration,
+                has_usable_method,
+            }),
+            MemberKind::Group => Member::Group {
+                group: GroupRef::new(o.id.clone(), name()),
+                users: nested_users,
+            },
+            MemberKind::Contact => Member::Contact {
+                id: o.id.clone(),
+                name: name(),
+            },
+            MemberKind::Device => Member::Device { id: o.id.clone() },
+            MemberKind::ServicePrincipal | MemberKind::Other => Member::Other { id: o.id.clone() },
+        }
+    }
 }
 
 /// The Staged Rollout policy for `multiFactorAuthentication`, as read.
@@ -310,6 +361,25 @@ pub struct DomainFacts {
     pub users: Option<u64>,
 }
 
+impl DomainFacts {
+    /// From a domain and, for a federated one, its federation configuration as read.
+    pub fn from_graph(
+        d: &Domain,
+        federation: Option<&DomainFederation>,
+        users: Option<u64>,
+    ) -> Self {
+        DomainFacts {
+            name: d.id.clone(),
+            federated: d.is_federated(),
+            federation_id: federation.map(|f| f.id.clone()),
+            value: FederationValue::from_graph(
+                federation.and_then(|f| f.federated_idp_mfa_behavior.as_ref()),
+            ),
+            users,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,6 +428,42 @@ mod tests {
             MfaBehavior::EnforceMfaByFederatedIdp.to_graph(),
             FederatedIdpMfaBehavior::EnforceMfaByFederatedIdp
         );
+    }
+
+    #[test]
+    fn graph_members_become_facts() {
+        let parse =
+            |json: &str| -> DirectoryObject { serde_json::from_str(json).unwrap_or_default() };
+        let u = parse(
+            r##"{"@odata.type":"#microsoft.graph.user","id":"u1","userPrincipalName":"a@contoso.com","onPremisesSyncEnabled":true}"##,
+        );
+        let Member::User(f) = Member::from_graph(&u, MigrationState::Verified, true, None) else {
+            panic!("a user")
+        };
+        assert!(f.synced && f.has_usable_method);
+        let cloud = parse(
+            r##"{"@odata.type":"#microsoft.graph.user","id":"u2","onPremisesSyncEnabled":null}"##,
+        );
+        assert!(matches!(
+            Member::from_graph(&cloud, MigrationState::NotMigrated, false, None),
+            Member::User(UserFacts { synced: false, .. })
+        ));
+        let g =
+            parse(r##"{"@odata.type":"#microsoft.graph.group","id":"g","displayName":"Branch"}"##);
+        assert_eq!(
+            Member::from_graph(&g, MigrationState::NotMigrated, false, Some(4)),
+            Member::Group {
+                group: GroupRef::new("g", "Branch"),
+                users: Some(4)
+            }
+        );
+        let c = parse(
+            r##"{"@odata.type":"#microsoft.graph.orgContact","id":"c","displayName":"Desk"}"##,
+        );
+        assert!(matches!(
+            Member::from_graph(&c, MigrationState::NotMigrated, false, None),
+            Member::Contact { .. }
+        ));
     }
 
     #[test]
