@@ -720,6 +720,59 @@ mod tests {
         );
     }
 
+    fn any_user() -> impl proptest::strategy::Strategy<Value = crate::rollout::UserFacts> {
+        use proptest::prelude::*;
+        (any::<bool>(), 0u8..4, any::<bool>()).prop_map(|(synced, m, usable)| {
+            crate::rollout::UserFacts {
+                id: "u".into(),
+                upn: "u@contoso.com".into(),
+                synced,
+                migration: match m {
+                    0 => crate::rollout::MigrationState::NotMigrated,
+                    1 => crate::rollout::MigrationState::Failed,
+                    2 => crate::rollout::MigrationState::Migrated,
+                    _ => crate::rollout::MigrationState::Verified,
+                },
+                has_usable_method: usable,
+            }
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+        /// For any members: the in-scope users split exactly into verified, usable only
+        /// and neither; R1 blocks exactly when some are neither, and --force passes it;
+        /// the blast radius counts what the tally counts; tallies add up.
+        #[test]
+        fn r1_blocks_exactly_the_unready_and_the_counts_add_up(
+            a in proptest::collection::vec(any_user(), 0..60),
+            b in proptest::collection::vec(any_user(), 0..60),
+        ) {
+            let members: Vec<Member> = a.iter().cloned().map(Member::User).collect();
+            let info = GroupInfo { group: GroupRef::new("g", "G"), dynamic: false };
+            let g = GroupReadiness::of(info, &members);
+            let t = &g.tally;
+            proptest::prop_assert_eq!(t.verified + t.usable_only + t.neither, t.in_scope);
+            proptest::prop_assert_eq!(t.in_scope + t.cloud_only, a.len() as u64);
+            proptest::prop_assert!(t.verified <= t.migrated);
+            let v = check_add_group(add(&g, None));
+            let blocked = matches!(v.decide(false), Decision::Blocked { .. });
+            proptest::prop_assert_eq!(blocked, t.neither > 0);
+            proptest::prop_assert!(v.decide(true).writes());
+            proptest::prop_assert_eq!(v.blast.users, Some(t.in_scope));
+            proptest::prop_assert_eq!(v.blast.neither, t.neither);
+
+            let mut merged = Tally::of(&a);
+            merged.merge(&Tally::of(&b));
+            let all = Tally::of(a.iter().chain(&b));
+            proptest::prop_assert_eq!(
+                (merged.users, merged.in_scope, merged.verified, merged.usable_only, merged.neither),
+                (all.users, all.in_scope, all.verified, all.usable_only, all.neither)
+            );
+        }
+    }
+
     #[test]
     fn enabling_checks_r1_over_every_group() {
         let a = group("A", 10, 0, 0, 0);
