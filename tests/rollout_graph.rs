@@ -208,17 +208,26 @@ async fn the_demo_waves_read_as_waves_with_their_next_step() {
         p.is_none(),
         "the generated tenant starts with no MFA rollout policy"
     );
-    let mut waves = Vec::new();
-    for (name, migrate, roll) in group_names::DEMO_WAVES {
-        let wave = Wave::new(name, migrate, roll);
-        let m = readiness(&c, migrate, &usable).await;
-        let r = readiness(&c, roll, &usable).await;
-        waves.push(rollout::wave_readiness(&wave, Some(m), Some(r), p.as_ref()));
-    }
-    assert!(
-        rollout::wave::validate(&waves.iter().map(|w| w.wave.clone()).collect::<Vec<_>>())
-            .is_empty()
+    // The demo's configuration carries the tenant's waves.
+    let base = mfa_cutover::config::Config::resolve(
+        None,
+        mfa_cutover::config::FileConfig::default(),
+        &mfa_cutover::config::Overrides::default(),
+    )
+    .unwrap();
+    let config = mfa_cutover::cli::demo::config(base, &std::env::temp_dir(), None);
+    assert_eq!(config.waves.len(), group_names::DEMO_WAVES.len());
+    assert!(rollout::wave::validate(&config.waves).is_empty());
+    assert_eq!(
+        config.waves[0],
+        Wave::new("Pilot", group_names::PILOT, group_names::ROLLOUT_PILOT)
     );
+    let mut waves = Vec::new();
+    for wave in &config.waves {
+        let m = readiness(&c, &wave.migrate, &usable).await;
+        let r = readiness(&c, &wave.rollout, &usable).await;
+        waves.push(rollout::wave_readiness(wave, Some(m), Some(r), p.as_ref()));
+    }
     for w in &waves {
         assert!(!w.in_policy);
         assert!(
