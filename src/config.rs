@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::cloud::Cloud;
 use crate::graph::GraphRoot;
 use crate::migrate::{DefaultMethodMode, MatchAttribute, MigrationSettings, MobileAppHandling};
+use crate::rollout::{Wave, WaveProblem};
 
 /// How to sign in (`--auth`, `[auth] kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, clap::ValueEnum)]
@@ -111,6 +112,9 @@ pub struct FileConfig {
     pub migration: MigrationFile,
     #[serde(default)]
     pub graph: GraphSettings,
+    /// `[[waves]]`: each pairs a migration group with its Staged Rollout group.
+    #[serde(default)]
+    pub waves: Vec<Wave>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,6 +144,17 @@ pub enum ConfigError {
     /// A config file that cannot be read whole (missing, not a file, too big).
     #[error("config file: {0}")]
     File(#[from] crate::fsx::FsError),
+    /// Every problem of the `[[waves]]`, one per line.
+    #[error("{}", waves_text(.0))]
+    Waves(Vec<WaveProblem>),
+}
+
+fn waves_text(problems: &[WaveProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Command-line (and environment) values that override the file. `None` = not given.
@@ -180,6 +195,8 @@ pub struct Config {
     pub migration: MigrationSettings,
     pub sync_interval: Option<Duration>,
     pub graph: GraphSettings,
+    /// The migration waves, in order.
+    pub waves: Vec<Wave>,
 }
 
 impl Config {
@@ -240,6 +257,10 @@ impl Config {
         if let Some(url) = &graph_url {
             check_graph_url(url, o.allow_custom_graph_url || fc.allow_custom_graph_url)?;
         }
+        let wave_problems = crate::rollout::wave::validate(&fc.waves);
+        if !wave_problems.is_empty() {
+            return Err(ConfigError::Waves(wave_problems));
+        }
         Ok(Config {
             file,
             tenant: o.tenant.clone().or(fc.tenant),
@@ -261,6 +282,7 @@ impl Config {
             migration,
             sync_interval,
             graph: fc.graph,
+            waves: fc.waves,
         })
     }
 }
@@ -433,6 +455,43 @@ mod tests {
         assert_eq!(c.data_files, [PathBuf::from("/srv/a.pfdata")]);
         assert_eq!(c.migration.default_method, DefaultMethodMode::Always);
         assert_eq!(c.sync_interval, Some(Duration::from_secs(900)));
+        Ok(())
+    }
+
+    #[test]
+    fn waves_are_read_and_checked() -> Result<(), Box<dyn std::error::Error>> {
+        let fc: FileConfig = toml::from_str(
+            r#"
+            [[waves]]
+            name = "Pilot"
+            migrate = "MFA Pilot"
+            rollout = "MFA Rollout Pilot"
+            [[waves]]
+            name = "Wave 1"
+            migrate = "MFA Migration Wave 1"
+            rollout = "MFA Rollout Wave 1"
+            "#,
+        )?;
+        let c = Config::resolve(None, fc, &Overrides::default())?;
+        assert_eq!(c.waves.len(), 2);
+        assert_eq!(c.waves[1].rollout, "MFA Rollout Wave 1");
+
+        let fc: FileConfig = toml::from_str(
+            "[[waves]]\nname = \"A\"\nmigrate = \"\"\nrollout = \"R\"\n\
+             [[waves]]\nname = \"a\"\nmigrate = \"M\"\nrollout = \"R\"\n",
+        )?;
+        let err = Config::resolve(None, fc, &Overrides::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(err.lines().count(), 3, "{err}");
+        assert!(err.contains("#1 migrate"), "{err}");
+        assert!(err.contains("#2 name"), "{err}");
+        assert!(err.contains("#2 rollout"), "{err}");
+
+        let bad = toml::from_str::<FileConfig>("[[waves]]\nname = \"A\"\nmigrate = \"M\"\n")
+            .map_err(|e| e.to_string());
+        assert!(bad.err().unwrap_or_default().contains("rollout"));
         Ok(())
     }
 

@@ -20,6 +20,7 @@ pub mod logging;
 pub mod migrate;
 pub mod otp;
 pub mod phone;
+pub mod rollout;
 pub mod safe_text;
 pub mod secret;
 pub mod sim;

@@ -52,8 +52,8 @@ impl Default for DemoArgs {
 }
 
 /// The demo's configuration: of `base` (the admin's config) only what the demo is about
-/// is kept (keymap, migration settings); the data, sign-in and Graph pacing are the
-/// demo's own, in `dir` (state in `state_dir` when given, else in `dir` too). The tenant
+/// is kept (keymap, migration settings); the data, sign-in, waves and Graph pacing are
+/// the demo's own, in `dir` (state in `state_dir` when given, else in `dir` too). The tenant
 /// is filled in by [`DemoTenant::start`].
 pub fn config(mut base: Config, dir: &Path, state_dir: Option<PathBuf>) -> Config {
     base.data_files = vec![dir.join("PhoneFactor.pfdata")];
@@ -66,6 +66,12 @@ pub fn config(mut base: Config, dir: &Path, state_dir: Option<PathBuf>) -> Confi
     base.certificate = None;
     base.production = false;
     base.group = Some(GROUP.to_string());
+    // The simulated tenant's own waves: the pilot, then waves 1–3, each a migration
+    // group and a separate rollout group.
+    base.waves = group_names::DEMO_WAVES
+        .iter()
+        .map(|(name, migrate, rollout)| crate::rollout::Wave::new(name, migrate, rollout))
+        .collect();
     base.graph = GraphSettings::default();
     base.state_dir = state_dir.unwrap_or_else(|| dir.join("state"));
     base

@@ -145,6 +145,12 @@ async fn serve(cfg: SimConfig) -> Result<Exit, CliError> {
         group_names::PILOT,
         group_names::ROLLOUT_WAVES[0]
     );
+    println!(
+        "Change it behind the tool's back (same token): POST {0}/_sim/admin/rollout \
+         {{\"isEnabled\": false}} or {{\"addGroup\": \"…\"}}; POST {0}/_sim/admin/federation \
+         {{\"domain\": \"…\", \"federatedIdpMfaBehavior\": \"…\"}}.",
+        sim.url()
+    );
     println!("Ctrl-C stops it.");
     wait_for_stop().await;
     let stats = sim.stats();

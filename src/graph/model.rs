@@ -288,6 +288,10 @@ pub struct DirectoryObject {
     pub display_name: Option<String>,
     #[serde(default)]
     pub user_principal_name: Option<String>,
+    /// `true` for users (and groups) synced from on-premises; `null` or absent for
+    /// cloud-only ones. Staged Rollout affects synced users only.
+    #[serde(default)]
+    pub on_premises_sync_enabled: Option<bool>,
 }
 
 impl DirectoryObject {

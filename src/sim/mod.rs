@@ -8,6 +8,7 @@
 //! (`token`, `signin`), the identity service's throttling (`throttle`), and injected
 //! latency and faults (`faults`), all served by `server`.
 
+mod admin_api;
 mod api;
 mod error;
 mod faults;

@@ -191,6 +191,7 @@ pub(crate) async fn start(cfg: SimConfig) -> std::io::Result<(Arc<State>, Handle
         )
         .route("/{tenant}/oauth2/v2.0/token", post(signin::token))
         .route("/devicelogin", get(signin::device_login_page))
+        .merge(super::admin_api::routes())
         .fallback(graph)
         .with_state(state.clone());
     let (stop, stopped) = watch::channel(false);

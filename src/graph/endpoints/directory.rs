@@ -86,6 +86,10 @@ impl UserFilter<'_> {
     }
 }
 
+/// `$select` of a direct-member listing: what tells users, groups and contacts apart and
+/// whether a user is synced.
+const MEMBER_SELECT: &str = "id,displayName,userPrincipalName,onPremisesSyncEnabled";
+
 /// `$select` of users: the standard properties plus `extra` (matching attributes).
 fn select(extra: &[&str]) -> String {
     let mut props: Vec<&str> = USER_SELECT.to_vec();
@@ -250,13 +254,72 @@ impl GraphClient {
     }
 
     /// Every member of the group of any type (users, groups, contacts, devices), nested
-    /// groups expanded: what Staged Rollout's checks look at (R2).
+    /// groups expanded.
     pub fn group_members(&self, group_id: &str) -> Pager<DirectoryObject> {
         let path = format!(
             "/groups/{}/transitiveMembers?$select=id,displayName,userPrincipalName&$top=999",
             encode_segment(group_id)
         );
         Pager::new(self, ApiVersion::V1, path, GROUPS_READ)
+    }
+
+    /// The group's **direct** members of every type, each with its `@odata.type` (users,
+    /// nested groups, contacts, devices) and, for users, `onPremisesSyncEnabled`: what
+    /// Staged Rollout's interlocks look at. Staged Rollout does not expand nested groups
+    /// (graph-api.md §5), so their members are not listed here. 999 per page.
+    pub fn group_direct_members(&self, group_id: &str) -> Pager<DirectoryObject> {
+        let path = format!(
+            "/groups/{}/members?$select={}&$top=999",
+            encode_segment(group_id),
+            MEMBER_SELECT
+        );
+        Pager::new(self, ApiVersion::V1, path, GROUPS_READ)
+    }
+
+    /// How many users the group holds, directly or (with `transitive`) through nested
+    /// groups too: one advanced query (`$count=true` with `ConsistencyLevel: eventual`,
+    /// graph-api.md §3.3) asking for a single item. Should Graph leave `@odata.count`
+    /// out, the users are paged through and counted.
+    pub async fn count_group_users(
+        &self,
+        group_id: &str,
+        transitive: bool,
+    ) -> Result<u64, GraphError> {
+        let rel = if transitive {
+            "transitiveMembers"
+        } else {
+            "members"
+        };
+        let base = format!(
+            "/groups/{}/{rel}/microsoft.graph.user?$count=true&$select=id",
+            encode_segment(group_id)
+        );
+        let mut first = Pager::<DirectoryObject>::new(
+            self,
+            ApiVersion::V1,
+            format!("{base}&$top=1"),
+            GROUPS_READ,
+        )
+        .advanced();
+        let page = first.next_page().await?;
+        if let Some(n) = first.count() {
+            return Ok(n);
+        }
+        if page.is_none() {
+            return Ok(0);
+        }
+        let mut all = Pager::<DirectoryObject>::new(
+            self,
+            ApiVersion::V1,
+            format!("{base}&$top=999"),
+            GROUPS_READ,
+        )
+        .advanced();
+        let mut n = 0u64;
+        while let Some(items) = all.next_page().await? {
+            n += items.len() as u64;
+        }
+        Ok(n)
     }
 }
 

@@ -6,7 +6,7 @@
 use data_encoding::BASE32_NOPAD;
 
 use super::{
-    Authenticator, DefaultMethod, DeviceStatus, Group, GroupKind, Member, MethodConfigId,
+    Authenticator, DefaultMethod, DeviceStatus, Feature, Group, GroupKind, Member, MethodConfigId,
     MfaBehavior, NewDevice, PhoneType, Target, Tenant, fmt_oid,
 };
 use crate::sim::otp;
@@ -38,11 +38,13 @@ impl<'a> TenantAdmin<'a> {
             .ok_or_else(|| AdminError::NoUser(key.to_string()))
     }
 
+    /// A group by display name or object id.
     fn group(&self, name: &str) -> Result<u32, AdminError> {
         self.t
             .groups_named(name)
             .first()
             .copied()
+            .or_else(|| self.t.find_group(name))
             .ok_or_else(|| AdminError::NoGroup(name.to_string()))
     }
 
@@ -254,5 +256,68 @@ impl<'a> TenantAdmin<'a> {
             .ok_or_else(|| AdminError::Refused(format!("{domain} is not a federated domain")))?;
         d.mfa_behavior = b;
         Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Behind the tool's back: what an admin in the portal or Graph Explorer might do
+    // (the drift tests and the demo). Entra's own rules still apply.
+    // ---------------------------------------------------------------------------------
+
+    /// The MFA rollout policy, created (on, no groups) when `create` and there is none.
+    fn mfa_policy(&mut self, create: bool) -> Result<usize, AdminError> {
+        if let Some(i) = self
+            .t
+            .rollout
+            .iter()
+            .position(|p| p.feature == Feature::MultiFactorAuthentication)
+        {
+            return Ok(i);
+        }
+        if !create {
+            return Err(AdminError::Refused(
+                "the tenant has no Staged Rollout policy for multiFactorAuthentication".into(),
+            ));
+        }
+        self.t
+            .create_rollout(
+                "MFA rollout policy".into(),
+                Some("Created in the portal".into()),
+                Feature::MultiFactorAuthentication,
+                true,
+                false,
+            )
+            .map_err(|e| AdminError::Refused(e.message))
+    }
+
+    /// Turn Staged Rollout for MFA on or off.
+    pub fn set_rollout_enabled(&mut self, enabled: bool) -> Result<(), AdminError> {
+        let i = self.mfa_policy(false)?;
+        if let Some(p) = self.t.rollout.get_mut(i) {
+            p.is_enabled = enabled;
+        }
+        Ok(())
+    }
+
+    /// Add a group (name or id) to the MFA rollout policy, creating the policy if need be;
+    /// refused as Graph refuses (an 11th group, dynamic, contacts).
+    pub fn add_rollout_group(&mut self, group: &str) -> Result<(), AdminError> {
+        let g = self.group(group)?;
+        let id = fmt_oid(self.t.groups[g as usize].id);
+        let i = self.mfa_policy(true)?;
+        self.t
+            .add_rollout_group(i, &id)
+            .map(|_| ())
+            .map_err(|e| AdminError::Refused(e.message))
+    }
+
+    /// Remove a group (name or id) from the MFA rollout policy.
+    pub fn remove_rollout_group(&mut self, group: &str) -> Result<(), AdminError> {
+        let g = self.group(group)?;
+        let id = fmt_oid(self.t.groups[g as usize].id);
+        let i = self.mfa_policy(false)?;
+        self.t
+            .remove_rollout_group(i, &id)
+            .map(|_| ())
+            .map_err(|e| AdminError::Refused(e.message))
     }
 }

@@ -30,6 +30,17 @@ pub mod names {
         "MFA Rollout Wave 2",
         "MFA Rollout Wave 3",
     ];
+    /// The pilot's Staged Rollout group: the pilot's synced users.
+    pub const ROLLOUT_PILOT: &str = "MFA Rollout Pilot";
+    /// Nested inside "MFA Rollout Wave 3": its users are out of Staged Rollout's scope.
+    pub const BRANCH_OFFICES: &str = "MFA Rollout Wave 3 Branch Offices";
+    /// The waves of the demo's config, in order: (name, migration group, rollout group).
+    pub const DEMO_WAVES: [(&str, &str, &str); 4] = [
+        ("Pilot", PILOT, ROLLOUT_PILOT),
+        ("Wave 1", WAVES[0], ROLLOUT_WAVES[0]),
+        ("Wave 2", WAVES[1], ROLLOUT_WAVES[1]),
+        ("Wave 3", WAVES[2], ROLLOUT_WAVES[2]),
+    ];
 }
 
 /// `contoso.onmicrosoft.com` for `contoso.com`.
@@ -161,7 +172,9 @@ pub(crate) fn generate(seed: u64, users: usize) -> Tenant {
 
     let mut waves: [Vec<Member>; 3] = Default::default();
     let mut rollout_waves: [Vec<Member>; 3] = Default::default();
+    let mut branch_offices = Vec::new();
     let mut pilot = Vec::new();
+    let mut rollout_pilot = Vec::new();
     let mut everyone = Vec::with_capacity(people.len());
     let mut all_staff = Vec::with_capacity(people.len());
     let mut contractors = Vec::new();
@@ -175,10 +188,21 @@ pub(crate) fn generate(seed: u64, users: usize) -> Tenant {
         waves[w].push(m);
         if synced {
             all_staff.push(m);
-            rollout_waves[w].push(m);
+        }
+        // The rollout group of a wave holds the wave's synced users, as the migration
+        // guide recommends (a separate group, the same people). Wave 3 carries the
+        // mistakes Staged Rollout's rules are about: its cloud-only users (not affected)
+        // and a nested group of branch-office users (out of scope).
+        match (w, synced) {
+            (2, true) if p.index % 10 == 3 => branch_offices.push(m),
+            (2, _) | (_, true) => rollout_waves[w].push(m),
+            _ => {}
         }
         if p.pilot {
             pilot.push(m);
+            if synced {
+                rollout_pilot.push(m);
+            }
         }
         if p.index % 50 == 17 {
             contractors.push(m);
@@ -254,15 +278,35 @@ pub(crate) fn generate(seed: u64, users: usize) -> Tenant {
         GroupKind::Assigned,
         all_staff,
     );
+    let mut wave_3 = None;
     for (members, name) in rollout_waves.into_iter().zip(names::ROLLOUT_WAVES) {
-        group(
+        wave_3 = Some(group(
             &mut t,
             name,
             "Staged Rollout group of a wave: synced users, direct members.",
             GroupKind::Assigned,
             members,
-        );
+        ));
     }
+    // Made after the others so every earlier group keeps its id.
+    group(
+        &mut t,
+        names::ROLLOUT_PILOT,
+        "Staged Rollout group of the pilot: its synced users, direct members.",
+        GroupKind::Assigned,
+        rollout_pilot,
+    );
+    let branch = group(
+        &mut t,
+        names::BRANCH_OFFICES,
+        "Branch-office users of wave 3, nested in its rollout group.",
+        GroupKind::Assigned,
+        branch_offices,
+    );
+    if let Some(g) = wave_3.and_then(|g| t.groups.get_mut(g as usize)) {
+        g.members.push(Member::Group(branch));
+    }
+    t.invalidate_memberships();
 
     let label = DOMAIN.split('.').next().unwrap_or(DOMAIN);
     t.domains = vec![
