@@ -14,6 +14,7 @@ pub mod datafile;
 pub mod engine;
 pub mod finding;
 pub mod graph;
+pub mod inventory;
 pub mod logging;
 pub mod migrate;
 pub mod otp;
