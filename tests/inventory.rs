@@ -848,3 +848,29 @@ fn csv_and_markdown_neutralise_hostile_names() {
     assert!(!md.contains('\u{1b}'));
     assert!(!inv.render_text().contains('\u{1b}'));
 }
+
+#[test]
+fn the_same_relying_party_in_two_farms_gets_two_ids() {
+    let mut farm = Farm::new(vec![rp(
+        "Expenses",
+        json!({"AccessControlPolicyName": "Permit everyone and require MFA"}),
+    )]);
+    farm.json("rp-farm2.json", json!([rp("Expenses", json!({}))]));
+    let inv = farm.inventory();
+    let ids: Vec<&str> = inv
+        .items
+        .iter()
+        .filter(|i| i.name == "Expenses")
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["adfs-rp:expenses", "adfs-rp:expenses#2"]);
+}
+
+#[test]
+fn an_empty_global_rule_file_is_an_empty_export() {
+    let mut e = Exports::default();
+    // What `Get-AdfsAdditionalAuthenticationRule > rule.txt` writes with no global rule.
+    let kind = e.read_export("rule.txt", &[0xFF, 0xFE, b'\r', 0, b'\n', 0], Hint::Adfs);
+    assert!(kind.is_ok(), "{kind:?}");
+    assert!(e.global_rules.is_empty());
+}

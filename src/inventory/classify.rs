@@ -173,6 +173,7 @@ pub fn classify(input: &Input<'_>) -> (Vec<Item>, Farm, Vec<Finding>) {
     if let Some(settings) = input.settings {
         items.extend(setting_items(settings));
     }
+    unique_ids(&mut items);
 
     for rp in &input.exports.relying_parties {
         if !rp.value.truncated.is_empty() {
@@ -191,6 +192,32 @@ pub fn classify(input: &Input<'_>) -> (Vec<Item>, Farm, Vec<Finding>) {
         }
     }
     (items, farm, notes)
+}
+
+/// The same name twice (one relying party in two farms' exports, one NPS client in two
+/// NPS exports) must not share an id, or one decision would land on both: later ones get
+/// `#2`, `#3`… in the order read, which a reload of the same files repeats.
+fn unique_ids(items: &mut [Item]) {
+    let mut seen: std::collections::HashMap<ItemId, usize> = std::collections::HashMap::new();
+    for item in items.iter_mut() {
+        let n = seen.entry(item.id.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            let place = item
+                .origin
+                .file
+                .clone()
+                .unwrap_or_else(|| item.origin.place.clone());
+            item.id = ItemId(format!("{}#{n}", item.id.0));
+            item.findings.push(Finding::info(
+                InvRule::CrossCheck,
+                subject(&item.id, &item.name),
+                format!(
+                    "the same name appears more than once in the inputs; this one is from {place}"
+                ),
+            ));
+        }
+    }
 }
 
 fn subject(id: &ItemId, name: &str) -> FindingSubject {
@@ -572,12 +599,15 @@ fn nps_items(
             )
         } else if forwarded {
             (
-                Dependence::Yes,
+                // The export shows a server group holding MFA Server, not which
+                // connection request policy sends this client's requests there.
+                Dependence::Possibly,
                 Some(format!(
-                    "MFA for RADIUS sign-ins from {name} ({address}), forwarded to MFA Server"
+                    "MFA for RADIUS sign-ins from {name} ({address}), if forwarded to MFA Server"
                 )),
                 PathKind::NpsExtension,
-                "its NPS forwards to MFA Server: the NPS extension on that NPS takes over"
+                "its NPS forwards requests to MFA Server (which connection request policy covers \
+                 this client is not in the export): the NPS extension on that NPS takes over"
                     .to_string(),
                 vec![radius_facts(&id, &name)],
             )

@@ -432,10 +432,12 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Checklist `prep.dependencies`: every dependency has a decision.
     pub fn all_decided(&self) -> bool {
         self.decided == self.total
     }
 
+    /// Checklist `fin.dependencies`: every dependency is done (or won't do).
     pub fn all_closed(&self) -> bool {
         self.done + self.wont_do == self.total
     }

@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 
+use super::Inventory;
 use super::model::{Dependence, Item};
 use super::why::Chain;
-use super::{Inventory, Status};
 use crate::safe_text::{Safe, SafeLines, csv_cell, markdown, terminal_lines};
 
 fn depends(d: Dependence) -> &'static str {
@@ -234,6 +234,13 @@ impl Inventory {
             self.items.len(),
             self.files.len()
         );
+        if !self.data_file_services {
+            let _ = writeln!(
+                s,
+                "No data file carried auth_services (an Export Users CSV cannot): RADIUS, LDAP, \
+                 IIS and SDK dependencies come only from the exports and the MFA Server console."
+            );
+        }
         let undecided = self.undecided().count();
         if undecided > 0 {
             let _ = writeln!(
@@ -289,17 +296,4 @@ fn indent(text: &str) -> String {
         .map(|l| format!("   {l}"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Whether every item that needs one has a decision (checklist `prep.dependencies`).
-pub fn all_decided(inv: &Inventory) -> bool {
-    inv.progress().all_decided()
-}
-
-/// Whether every item that needs one is done or won't do (checklist `fin.dependencies`).
-pub fn all_done(inv: &Inventory) -> bool {
-    inv.items
-        .iter()
-        .filter(|i| i.needs_decision())
-        .all(|i| matches!(i.status(), Status::Done | Status::WontDo))
 }

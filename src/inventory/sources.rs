@@ -141,9 +141,6 @@ impl Exports {
             Hint::Adfs => ADFS_EXPECTED,
             Hint::Nps => NPS_EXPECTED,
         };
-        if bytes.is_empty() {
-            return Err(err("the start", "an empty file".into(), expected));
-        }
         let Some(text) = pwsh::decode_text(bytes) else {
             return Err(err(
                 "the start",
@@ -152,6 +149,11 @@ impl Exports {
             ));
         };
         let trimmed = text.trim_start();
+        // `Get-AdfsAdditionalAuthenticationRule > rule.txt` with no global rule writes
+        // nothing but a BOM and a line end: an empty export, not a malformed one.
+        if trimmed.is_empty() {
+            return Ok(self.note(file, ExportKind::Empty, 0));
+        }
         let origin = |place: String, kind: ExportKind| Origin {
             source: kind.source().to_string(),
             file: Some(file.to_string()),

@@ -212,7 +212,8 @@ pub fn chain(
             source: "access control policy".into(),
             text: summary.unwrap_or_else(|| acp.clone()),
             effect: match req {
-                Some(true) => "requires MFA on premises — Staged Rollout does not change this (it cannot pick a provider by group)".into(),
+                Some(true) if is_entra_rp(rp) => "requires MFA on premises, even for users in Staged Rollout; access control policies cannot pick a provider by group".into(),
+                Some(true) => "requires MFA on premises; access control policies cannot pick a provider by group".into(),
                 Some(false) => "does not require MFA".into(),
                 None => "not in the exports: may require MFA".into(),
             },
