@@ -874,3 +874,20 @@ fn an_empty_global_rule_file_is_an_empty_export() {
     assert!(kind.is_ok(), "{kind:?}");
     assert!(e.global_rules.is_empty());
 }
+
+#[test]
+fn every_inventory_rule_has_a_named_test_here() {
+    let source = include_str!("inventory.rs");
+    for rule in mfa_cutover::inventory::InvRule::ALL {
+        let slug = rule
+            .id()
+            .trim_start_matches("INV-")
+            .to_lowercase()
+            .replace('-', "_");
+        assert!(
+            source.contains(&format!("fn inv_{slug}_")),
+            "no test named inv_{slug}_… for {}",
+            rule.id()
+        );
+    }
+}

@@ -290,10 +290,36 @@ pub fn access_control_policy(v: &Value, at: JsonPath) -> Result<AccessControlPol
 
 pub fn farm_info(v: &Value, at: JsonPath) -> Result<FarmInfo, ShapeError> {
     let mut f = Fields::new(v, at, "a farm information object")?;
+    let behavior_level = match pwsh::opt_enum(f.obj, "CurrentFarmBehavior", &f.at)? {
+        None => None,
+        Some(v) => Some(behavior_level(&v).ok_or_else(|| {
+            ShapeError {
+                place: f.at.key("CurrentFarmBehavior"),
+                found: format!("\"{v}\""),
+                expected: "a farm behavior level: a number (1, 3, 4, 5…) or a name (Win2012R2, \
+                       Win2016, Win2019, Win2022)"
+                    .into(),
+            }
+        })?),
+    };
     Ok(FarmInfo {
-        behavior_level: pwsh::opt_int(f.obj, "CurrentFarmBehavior", &f.at)?,
+        behavior_level,
         nodes: f.list("FarmNodes")?.unwrap_or_default(),
     })
+}
+
+/// A farm behavior level written as a number or as its enum name.
+fn behavior_level(v: &str) -> Option<i64> {
+    if let Ok(n) = v.trim().parse::<i64>() {
+        return Some(n);
+    }
+    match v.trim().to_ascii_lowercase().as_str() {
+        "win2012r2" => Some(1),
+        "win2016" => Some(3),
+        "win2019" => Some(4),
+        "win2022" | "win2025" => Some(5),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -328,6 +354,19 @@ mod tests {
         let e = relying_party(&v, JsonPath::root().index(2)).expect_err("refused");
         assert_eq!(e.place.as_str(), "$[2].Name");
         assert!(e.expected.contains("text"), "{e:?}");
+    }
+
+    #[test]
+    fn farm_behavior_as_a_number_or_a_name() {
+        let level = |v: Value| farm_info(&v, JsonPath::root()).map(|f| f.behavior_level);
+        assert_eq!(level(json!({"CurrentFarmBehavior": 3})), Ok(Some(3)));
+        assert_eq!(
+            level(json!({"CurrentFarmBehavior": "Win2019"})),
+            Ok(Some(4))
+        );
+        assert_eq!(level(json!({"FarmNodes": []})), Ok(None));
+        let e = level(json!({"CurrentFarmBehavior": "soon"})).expect_err("refused");
+        assert_eq!(e.place.as_str(), "$.CurrentFarmBehavior");
     }
 
     #[test]

@@ -974,6 +974,41 @@ c:[Type == "http://x/upn"] => add(Type = "http://x/name", Value = RegexReplace(c
         assert!(all.contains("\"b);"), "{all}");
     }
 
+    /// Rules as Entra Connect writes them on the Office 365 relying party: lowercase
+    /// `regexreplace`, .NET named groups with escaped backslashes, several `param`s,
+    /// `Properties[…]`, an opaque-id store.
+    #[test]
+    fn entra_connect_style_rules_parse() {
+        let set = RuleSet::parse(
+            r#"@RuleName = "Issue UPN"
+c:[Type == "http://schemas.microsoft.com/ws/2008/06/identity/claims/windowsaccountname"]
+ => issue(store = "Active Directory", types = ("http://schemas.xmlsoap.org/claims/UPN"), query = "samAccountName={0};userPrincipalName;{1}", param = regexreplace(c.Value, "(?<domain>[^\]+)\(?<user>.+)", "${user}"), param = c.Value);
+@RuleName = "Issue issuerid when it is not a computer account"
+c1:[Type == "http://schemas.xmlsoap.org/claims/UPN"]
+ && c2:[Type == "http://schemas.microsoft.com/ws/2012/01/accounttype", Value == "User"]
+ => issue(Type = "http://schemas.microsoft.com/ws/2008/06/identity/claims/issuerid", Value = regexreplace(c1.Value, "(?i)(^([^@]+)@)(?<domain>(contoso\.com))$", "http://${domain}/adfs/services/trust/"));
+c:[Type == "http://x/email"] => issue(Type = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier", Value = c.Value, Properties["http://schemas.xmlsoap.org/ws/2005/05/identity/claimproperties/format"] = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress");
+c1:[Type == "http://x/a"] && c2:[Type == "http://x/b", Issuer =~ "^(AD AUTHORITY|SELF AUTHORITY|LOCAL AUTHORITY)$"]
+ => add(store = "_OpaqueIdStore", types = ("http://contoso/internal/sessionid"), query = "{0};{1};{2}", param = "useEntropy", param = c1.Value, param = c2.OriginalIssuer);"#,
+        );
+        assert_eq!(set.unparsed().count(), 0, "{set:#?}");
+        let rules: Vec<_> = set.parsed().collect();
+        assert_eq!(rules.len(), 4);
+        assert!(rules[0].1.issuance.uses_regex_replace());
+        assert_eq!(
+            rules[0]
+                .1
+                .issuance
+                .params
+                .iter()
+                .filter(|(k, _)| k == "param")
+                .count(),
+            2
+        );
+        assert!(rules[2].1.issuance.param("Properties[http://schemas.xmlsoap.org/ws/2005/05/identity/claimproperties/format]").is_some());
+        assert_eq!(rules[3].1.issuance.store(), Some("_OpaqueIdStore"));
+    }
+
     #[test]
     fn keywords_are_case_insensitive_and_count_parses() {
         let rules = parsed(

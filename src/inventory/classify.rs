@@ -1015,9 +1015,9 @@ fn move_tests(rp: &RelyingParty) -> (Readiness, Vec<(Severity, String, Vec<Quote
                     set_name,
                     r,
                     if codes.is_empty() {
-                        format!("not a {what} template")
+                        format!("matches no {what} template")
                     } else {
-                        format!("not a {what} template: {}", codes.join(", "))
+                        format!("matches no {what} template: {}", codes.join(", "))
                     },
                 )
             })
@@ -1169,6 +1169,13 @@ fn relying_party_item(src: &Sourced<RelyingParty>, farm: &Farm, exports: &Export
         ("IssuanceTransformRules", &rp.issuance_transform),
     ] {
         rule_hygiene(set_name, set, &id, &name, &mut findings, &mut rules);
+    }
+
+    if rules.iter().any(|q| q.why.contains("https://")) {
+        flags.push("rule never fires (https:// claim type)".to_string());
+    }
+    if rules.iter().any(|q| q.why.starts_with("could not be read")) {
+        flags.push("unreadable claim rule".to_string());
     }
 
     // 1. Does it require MFA on premises?
