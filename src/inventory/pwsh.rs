@@ -97,9 +97,9 @@ pub fn get<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
 /// .NET type name (`System.Object[]`, `Microsoft.IdentityServer.….PolicyMetadata`).
 pub fn is_type_name(s: &str) -> bool {
     let s = s.trim();
-    (s.starts_with("System.") || s.starts_with("Microsoft.") || s.starts_with("@{"))
-        && !s.contains(' ')
-        || s == "System.Object[]"
+    // A PSCustomObject cut off prints as `@{Name=…; Value=…}`.
+    (s.starts_with("@{") && s.ends_with('}'))
+        || ((s.starts_with("System.") || s.starts_with("Microsoft.")) && !s.contains(' '))
 }
 
 /// Optional text: absent, `null` or empty is `None`; numbers and booleans become text.
@@ -323,7 +323,18 @@ pub fn decode_text(bytes: &[u8]) -> Option<String> {
         [0xEF, 0xBB, 0xBF, rest @ ..] => std::str::from_utf8(rest).ok().map(str::to_string),
         [0xFF, 0xFE, rest @ ..] => decode_utf16(rest, u16::from_le_bytes),
         [0xFE, 0xFF, rest @ ..] => decode_utf16(rest, u16::from_be_bytes),
-        _ => std::str::from_utf8(bytes).ok().map(str::to_string),
+        _ => match std::str::from_utf8(bytes) {
+            Ok(s) => Some(s.to_string()),
+            // No BOM and not UTF-8: the "ANSI" code page older Windows tools write,
+            // unless NUL bytes say it is binary.
+            Err(_) if !bytes.contains(&0) => Some(
+                encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(bytes)
+                    .0
+                    .into_owned(),
+            ),
+            Err(_) => None,
+        },
     }
 }
 
@@ -417,6 +428,9 @@ mod tests {
         assert_eq!(opt_enum(&o, "D", &at), Ok(Some("Fail".into())));
         assert_eq!(text_list(&o, "E", &at), Ok(None));
         assert!(is_type_name("System.Object[]"));
+        assert!(is_type_name(
+            "@{Summary=Permit users; IsParameterized=False}"
+        ));
         assert!(!is_type_name("Permit everyone and require MFA"));
     }
 
@@ -429,6 +443,8 @@ mod tests {
         assert_eq!(decode_text(&le).as_deref(), Some("c:[] => issue"));
         assert_eq!(decode_text(b"\xEF\xBB\xBF{}").as_deref(), Some("{}"));
         assert_eq!(decode_text(&[0xFF, 0xFE, 0x00]), None);
+        assert_eq!(decode_text(b"Z\xfcrich").as_deref(), Some("Zürich"));
+        assert_eq!(decode_text(b"\x00\x01\xff"), None);
     }
 
     #[test]
