@@ -16,6 +16,7 @@ pub mod engine;
 pub mod finding;
 pub mod fsx;
 pub mod graph;
+pub mod inventory;
 pub mod logging;
 pub mod migrate;
 pub mod otp;

@@ -51,6 +51,7 @@ fn options(sim: &Sim) -> ClientOptions {
             ru_window: Duration::from_secs(1),
             headroom: 1.0,
             concurrency: 8,
+            resource_units_configured: true,
         },
     );
     opts.retry = RetryPolicy {
@@ -383,6 +384,7 @@ async fn an_app_only_sign_in_is_refused_before_graph_and_by_graph_and_a_device_c
         prompt: Some(Arc::new(move |p: &DeviceCodePrompt| {
             sink.lock().unwrap().push(p.clone())
         })),
+        capabilities: mfa_cutover::graph::auth::CapabilitySet::ALL,
     })
     .await
     .unwrap();

@@ -23,6 +23,7 @@ use crate::cloud::Cloud;
 use crate::config::{AuthKind, Config, ConfigError, Overrides};
 
 mod inspect;
+mod inventory;
 mod sample_data;
 
 /// Exit codes scripts can rely on (cli.md).
@@ -193,6 +194,8 @@ pub enum Command {
     SampleData(SampleDataArgs),
     /// Summarise the data file: inputs, users, methods, dependencies, row problems.
     Inspect(InspectArgs),
+    /// Dependencies on MFA Server (data file, AD FS and NPS exports) and what to do with each.
+    Inventory(inventory::InventoryArgs),
     /// Run the simulated tenant on loopback; prints its URL and token.
     Sim(sim::SimArgs),
     /// Sign in as configured and show tenant, account, roles, permissions and expiry.
@@ -223,6 +226,10 @@ pub struct SampleDataArgs {
     /// Replace an existing snapshot file at OUT (folders must still be new or empty).
     #[arg(long)]
     pub force: bool,
+    /// Also write the organisation's AD FS and NPS exports into this folder (for
+    /// `inventory --adfs … --nps …`).
+    #[arg(long, value_name = "DIR")]
+    pub adfs_exports: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -262,6 +269,7 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Whoami(args)) => whoami::run(&cli.global, args),
         Some(Command::SampleData(args)) => sample_data::run(args),
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
+        Some(Command::Inventory(args)) => inventory::run(&cli.global, args),
         Some(Command::Plan(args)) => plan::run(&cli.global, args),
         Some(Command::Migrate(args)) => migrate::run(&cli.global, args),
         Some(Command::Sync(args)) => sync::run(&cli.global, args),

@@ -46,5 +46,17 @@ pub fn run(args: &SampleDataArgs) -> Result<Exit, CliError> {
             println!("  {}", Safe(e));
         }
     }
+    if let Some(dir) = &args.adfs_exports {
+        let files = crate::inventory::sample::write_exports(dir, args.seed).map_err(|e| {
+            CliError::failure(format!(
+                "cannot write the exports to {}: {e}",
+                dir.display()
+            ))
+        })?;
+        println!("AD FS and NPS exports (for `inventory --adfs … --nps …`):");
+        for f in files {
+            println!("  {}", f.display());
+        }
+    }
     Ok(Exit::Success)
 }

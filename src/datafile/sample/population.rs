@@ -443,6 +443,12 @@ impl Population {
         s
     }
 
+    /// The on-premises domain's SID prefix (`S-1-5-21-a-b-c`): users' SIDs and the AD FS
+    /// exports' group SIDs share it.
+    pub fn domain_sid(&self) -> String {
+        domain_sid(self.seed)
+    }
+
     /// The MFA Server group: a primary and a subordinate.
     pub fn servers(&self) -> Vec<Server> {
         vec![

@@ -162,7 +162,7 @@ impl DirectoryService {
                     if lookup != Lookup::ForRun {
                         // Member counts for the picker; a count that fails is left out.
                         for g in &mut infos {
-                            g.members = client.count_group_users(&g.id).await.ok().flatten();
+                            g.members = client.count_group_users(&g.id, true).await.ok();
                         }
                     }
                     Ok(infos)

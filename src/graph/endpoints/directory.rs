@@ -229,18 +229,6 @@ impl GraphClient {
         Ok(groups)
     }
 
-    /// How many users a group holds, nested groups included (`@odata.count` of a
-    /// one-item page).
-    pub async fn count_group_users(&self, group_id: &str) -> Result<Option<u64>, GraphError> {
-        let path = format!(
-            "/groups/{}/transitiveMembers/microsoft.graph.user?$select=id&$top=1&$count=true",
-            encode_segment(group_id)
-        );
-        let mut pager = Pager::<User>::new(self, ApiVersion::V1, path, GROUPS_READ).advanced();
-        pager.next_page().await?;
-        Ok(pager.count())
-    }
-
     /// Every user in the group, nested groups expanded (`transitiveMembers` cast to
     /// users, 999 per page; an advanced query, so `ConsistencyLevel` goes with every
     /// page).
