@@ -168,6 +168,7 @@ impl Core {
             Command::Session(SessionCommand::SignInDelegated) => self.sign_in(id).await,
             Command::Session(SessionCommand::Consent(c)) => self.consent(id, c).await,
             Command::Directory(d) => self.directory.command(&self.ctx, id, d).await,
+            Command::Records(r) => super::records::command(&self.ctx, id, r),
             Command::Migration(m) => {
                 let needs = self
                     .migration

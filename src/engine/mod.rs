@@ -25,6 +25,7 @@ mod entra;
 pub mod lock;
 mod migration;
 pub mod protocol;
+mod records;
 mod start;
 pub mod store;
 
@@ -41,8 +42,9 @@ pub use client::{
 pub use migration::planfile;
 pub use protocol::{
     Answer, Command, DirectoryCommand, DirectoryEvent, EngineError, EngineLoad, Event, GroupInfo,
-    Member, MigrationCommand, MigrationEvent, Progress, Reconciliation, Refusal, RefusalKind,
-    Reply, Request, RequestId, RunEnd, Scope, SessionCommand, SessionInfo, UserMethods, UserStatus,
+    Member, MigrationCommand, MigrationEvent, Progress, Reconciliation, RecordsCommand, Refusal,
+    RefusalKind, Reply, Request, RequestId, RunEnd, Scope, SessionCommand, SessionInfo,
+    UserMethods, UserStatus,
 };
 pub use start::{
     Access, DataUse, DomainLine, GraphCheck, Running, SignIn, StartError, StartOptions, load_data,

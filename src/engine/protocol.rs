@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::capability::Capabilities;
+use super::store::{AuditEntry, AuditFilter, JournalEntry, JournalFilter, JournalId};
 use crate::datafile::DataSet;
 use crate::finding::Finding;
 use crate::graph::auth::DeviceCodePrompt;
@@ -48,6 +49,7 @@ pub enum Command {
     Session(SessionCommand),
     Directory(DirectoryCommand),
     Migration(MigrationCommand),
+    Records(RecordsCommand),
     /// Finish in-flight writes (journaled), then stop.
     Shutdown,
 }
@@ -79,6 +81,26 @@ pub enum DirectoryCommand {
     /// Coalesced: a newer request replaces the queued part of an older one. Answered at
     /// once; the methods arrive as [`DirectoryEvent::Methods`].
     ReadMethods { users: Vec<String> },
+}
+
+/// Reads of the state store's records: the write journal and the audit log, newest
+/// first, a page at a time (hundreds of thousands of rows cost one index walk a page).
+#[derive(Debug, Clone)]
+pub enum RecordsCommand {
+    /// Journal entries older than `before`, at most `limit`; answered with
+    /// [`Answer::Journal`].
+    Journal {
+        filter: JournalFilter,
+        before: Option<JournalId>,
+        limit: usize,
+    },
+    /// Audit entries older than `before` (a row id), at most `limit`; answered with
+    /// [`Answer::Audit`].
+    Audit {
+        filter: AuditFilter,
+        before: Option<i64>,
+        limit: usize,
+    },
 }
 
 /// Which members of the loaded group a migration command covers.
@@ -160,6 +182,16 @@ pub enum Answer {
     AutoSync { next_run: Option<DateTime<Utc>> },
     /// Signed in as an admin (after [`SessionCommand::SignInDelegated`]).
     SignedIn(Box<SessionInfo>),
+    /// A page of the journal and how many entries match in all.
+    Journal {
+        entries: Vec<JournalEntry>,
+        total: u64,
+    },
+    /// A page of the audit log (row id, entry) and how many entries match in all.
+    Audit {
+        entries: Vec<(i64, AuditEntry)>,
+        total: u64,
+    },
 }
 
 /// How a run ended.
