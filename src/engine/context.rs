@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::capability::Capabilities;
 use super::protocol::{
     Answer, EngineError, Event, Refusal, RefusalKind, Reply, RequestId, SessionInfo,
 };
 use super::store::Store;
+use crate::capability::Capabilities;
 use crate::clock::Clock;
 use crate::datafile::DataSet;
 use crate::graph::{GraphClient, Identity};

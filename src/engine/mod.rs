@@ -13,10 +13,8 @@
 //!   reconciliation of the journal;
 //! - `entra.rs`: the batched reads of users' methods and of the methods policy, shared by
 //!   both;
-//! - `capability.rs`: what the sign-in can do, read once from the token;
 //! - `lock.rs`: one writer per state store; `store/`: the SQLite state store.
 
-pub mod capability;
 mod client;
 mod context;
 mod core;
@@ -33,9 +31,9 @@ use std::sync::Arc;
 
 use crate::datafile::DataSet;
 
+pub use crate::capability::{Capabilities, Capability};
 pub use crate::clock::{Clock, SystemClock};
 pub use crate::graph::{Identity, TokenKind};
-pub use capability::{Capabilities, Capability};
 pub use client::{
     CallError, EngineClient, EngineEnd, EngineGone, EngineHandle, RequestIds, answer_of,
 };

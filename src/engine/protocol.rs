@@ -18,8 +18,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::capability::Capabilities;
 use super::store::{AuditEntry, AuditFilter, JournalEntry, JournalFilter, JournalId};
+use crate::capability::Capabilities;
 use crate::datafile::DataSet;
 use crate::finding::Finding;
 use crate::graph::auth::DeviceCodePrompt;

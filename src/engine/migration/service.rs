@@ -13,9 +13,9 @@ use std::time::Duration;
 use super::planfile::{FORMAT, PlanFile, PlanGroup, SavedUser};
 use super::reconcile::Reconciler;
 use super::run::{self, RunHandle, RunKind, RunOutcome, RunResult, RunSetup, Shared, Target};
+use crate::capability::Capability;
 use crate::datafile::DataSet;
 use crate::engine::DataLoader;
-use crate::engine::capability::Capability;
 use crate::engine::context::{Ctx, Inbox};
 use crate::engine::directory::DirectoryService;
 use crate::engine::protocol::{
