@@ -154,7 +154,7 @@ impl Capabilities {
             refused
                 .iter()
                 .find(|r| r.capability == c)
-                .map(|r| Capability::unavailable(r.to_string(), r.fix()))
+                .map(|r| Capability::unavailable(r.reason_text(), r.fix()))
         };
         let mut caps = Capabilities::from_token(identity, admin, read_only);
         if let Some(r) = refusal(Scoped::Migration) {

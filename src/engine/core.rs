@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::context::{Ctx, Events, Inbox};
+use super::cutover::{CutMsg, CutoverService, InventoryFacts};
 use super::directory::{DirMsg, DirNews, DirectoryService, Lookup};
 use super::migration::{MigMsg, MigrationService, Need};
 use super::protocol::{
@@ -23,6 +24,7 @@ use crate::graph::{CallRecord, GraphClient, Identity};
 pub(crate) enum Internal {
     Directory(DirMsg),
     Migration(MigMsg),
+    Cutover(CutMsg),
     SignedIn {
         request: RequestId,
         result: Result<(GraphClient, Identity), String>,
@@ -44,12 +46,15 @@ pub(crate) struct Parts {
     pub delegated: Option<DelegatedSignIn>,
     /// The sign-in itself, for incremental consent.
     pub auth: Option<Arc<tokio::sync::Mutex<crate::graph::auth::Session>>>,
+    /// The configured waves (`[[waves]]`).
+    pub waves: Vec<crate::rollout::Wave>,
 }
 
 struct Core {
     ctx: Ctx,
     directory: DirectoryService,
     migration: MigrationService,
+    cutover: CutoverService,
     delegated: Option<DelegatedSignIn>,
     auth: Option<Arc<tokio::sync::Mutex<crate::graph::auth::Session>>>,
     internal: mpsc::UnboundedSender<Internal>,
@@ -76,6 +81,7 @@ pub(crate) async fn run(parts: Parts, mut requests: mpsc::Receiver<Request>) {
         reload,
         delegated,
         auth,
+        waves,
     } = parts;
     // Every Graph call, for the activity log; forwarded apart from the loop, so a slow
     // front end holds up only this forwarding.
@@ -89,9 +95,11 @@ pub(crate) async fn run(parts: Parts, mut requests: mpsc::Receiver<Request>) {
     }
     let dir_inbox = Inbox::new(internal.clone(), Internal::Directory);
     let mig_inbox = Inbox::new(internal.clone(), Internal::Migration);
+    let cut_inbox = Inbox::new(internal.clone(), Internal::Cutover);
     let mut core = Core {
         directory: DirectoryService::new(&ctx, dir_inbox, methods_ttl),
         migration: MigrationService::new(mig_inbox, config_group, reload),
+        cutover: CutoverService::new(cut_inbox, waves),
         ctx,
         delegated,
         auth,
@@ -112,6 +120,7 @@ pub(crate) async fn run(parts: Parts, mut requests: mpsc::Receiver<Request>) {
         .send(Event::Data(core.ctx.data.clone()))
         .await;
     core.migration.start(&core.ctx, sync_interval).await;
+    core.cutover.start(&core.ctx);
 
     let mut load_tick = tokio::time::interval(Duration::from_millis(500));
     load_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -169,6 +178,10 @@ impl Core {
             Command::Session(SessionCommand::Consent(c)) => self.consent(id, c).await,
             Command::Directory(d) => self.directory.command(&self.ctx, id, d).await,
             Command::Records(r) => super::records::command(&self.ctx, id, r),
+            c @ (Command::Rollout(_) | Command::Federation(_) | Command::Preflight) => {
+                let inventory = self.inventory_facts();
+                self.cutover.command(&self.ctx, id, c, inventory).await
+            }
             Command::Migration(m) => {
                 let needs = self
                     .migration
@@ -226,6 +239,7 @@ impl Core {
                     Some(DirNews::ResolvedForRun(Ok(()))) | None => {}
                 }
             }
+            Internal::Cutover(m) => self.cutover.report(&self.ctx, m).await,
             Internal::Migration(m) => {
                 let needs = self
                     .migration
@@ -285,6 +299,11 @@ impl Core {
                 }
             },
         }
+    }
+
+    /// What the inventory tells the interlocks (R1, F1).
+    fn inventory_facts(&self) -> InventoryFacts {
+        InventoryFacts::default()
     }
 
     /// Incremental consent for `capability`, in a task of its own (a device code may be

@@ -18,6 +18,7 @@
 mod client;
 mod context;
 mod core;
+mod cutover;
 mod directory;
 mod entra;
 pub mod lock;
@@ -39,14 +40,15 @@ pub use client::{
 };
 pub use migration::planfile;
 pub use protocol::{
-    Answer, Command, DirectoryCommand, DirectoryEvent, EngineError, EngineLoad, Event, GroupInfo,
-    Member, MigrationCommand, MigrationEvent, Progress, Reconciliation, RecordsCommand, Refusal,
-    RefusalKind, Reply, Request, RequestId, RunEnd, Scope, SessionCommand, SessionInfo,
-    UserMethods, UserStatus,
+    Answer, AppliedWrite, ChangeClock, ChangeReport, Command, DirectoryCommand, DirectoryEvent,
+    DomainStatus, EngineError, EngineLoad, Event, FederationCommand, FederationStatus, GroupInfo,
+    Member, MigrationCommand, MigrationEvent, PreflightReport, Progress, Reconciliation,
+    RecordsCommand, Refusal, RefusalKind, Reply, Request, RequestId, RolloutCommand, RolloutStatus,
+    RunEnd, Scope, SessionCommand, SessionInfo, UserMethods, UserStatus,
 };
 pub use start::{
     Access, DataUse, DomainLine, GraphCheck, Running, SignIn, StartError, StartOptions, load_data,
-    primary_domain, start,
+    primary_domain, start, start_offline,
 };
 pub use store::Store;
 

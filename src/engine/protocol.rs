@@ -18,13 +18,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::store::{AuditEntry, AuditFilter, JournalEntry, JournalFilter, JournalId};
+use super::store::{AuditEntry, AuditFilter, JournalEntry, JournalFilter, JournalId, Target};
 use crate::capability::Capabilities;
 use crate::datafile::DataSet;
 use crate::finding::Finding;
 use crate::graph::auth::DeviceCodePrompt;
 use crate::graph::{CallRecord, Identity};
 use crate::migrate::{EntraMethods, EntraUser, Match, MigrationSettings, Plan, Usable, UserSkip};
+use crate::rollout::{
+    Confirmation, Decision, DomainFacts, GroupReadiness, MfaBehavior, RolloutPolicyFacts, Verdict,
+    WaveReadiness,
+};
 
 /// A request's id, unique within one engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -50,6 +54,12 @@ pub enum Command {
     Directory(DirectoryCommand),
     Migration(MigrationCommand),
     Records(RecordsCommand),
+    Rollout(RolloutCommand),
+    Federation(FederationCommand),
+    /// What the sign-in can do, the methods policy against what MFA Server users use,
+    /// and the users whose methods cannot be migrated here. Answered with
+    /// [`Answer::Preflight`].
+    Preflight,
     /// Finish in-flight writes (journaled), then stop.
     Shutdown,
 }
@@ -81,6 +91,53 @@ pub enum DirectoryCommand {
     /// Coalesced: a newer request replaces the queued part of an older one. Answered at
     /// once; the methods arrive as [`DirectoryEvent::Methods`].
     ReadMethods { users: Vec<String> },
+}
+
+/// Staged Rollout for MFA. A change is asked twice: first with `apply: false` (the
+/// what-if: the interlocks' verdict, the blast radius, the confirmation it needs), then,
+/// confirmed, with `apply: true`, which checks again from live facts before writing.
+/// Answered with [`Answer::Change`]; a change the interlocks block (and `force` does not
+/// override) is refused as [`RefusalKind::Interlock`] with the findings.
+#[derive(Debug, Clone)]
+pub enum RolloutCommand {
+    /// The policy, its groups' readiness, every wave's readiness and next step, drift
+    /// and the propagation clock. Answered with [`Answer::Rollout`].
+    Status,
+    AddGroup {
+        group: String,
+        force: bool,
+        apply: bool,
+    },
+    RemoveGroup {
+        group: String,
+        force: bool,
+        apply: bool,
+    },
+    Enable {
+        force: bool,
+        apply: bool,
+    },
+    Disable {
+        force: bool,
+        apply: bool,
+    },
+}
+
+/// `federatedIdpMfaBehavior` per federated domain (asked twice, as for rollout).
+#[derive(Debug, Clone)]
+pub enum FederationCommand {
+    /// Every domain with its value, drift and propagation clock. Answered with
+    /// [`Answer::Federation`].
+    Status,
+    Set {
+        domain: String,
+        behavior: MfaBehavior,
+        force: bool,
+        apply: bool,
+    },
+    /// F2 in one action: `enforceMfaByFederatedIdp` on the federated domains and Staged
+    /// Rollout for MFA off.
+    Rollback { force: bool, apply: bool },
 }
 
 /// Reads of the state store's records: the write journal and the audit log, newest
@@ -167,7 +224,10 @@ pub enum Answer {
     /// Groups that matched (none, one, or several sharing a name).
     Groups(Vec<GroupInfo>),
     /// Every member of the group is loaded.
-    Members { group: GroupInfo, loaded: usize },
+    Members {
+        group: GroupInfo,
+        loaded: usize,
+    },
     /// A run ended.
     Run(RunEnd),
     /// The last dry run's plans were saved.
@@ -177,9 +237,14 @@ pub enum Answer {
         digest: String,
     },
     /// The "must re-register the app" list was written.
-    Exported { path: PathBuf, users: usize },
+    Exported {
+        path: PathBuf,
+        users: usize,
+    },
     /// Automatic sync is on (the next cycle's time) or off.
-    AutoSync { next_run: Option<DateTime<Utc>> },
+    AutoSync {
+        next_run: Option<DateTime<Utc>>,
+    },
     /// Signed in as an admin (after [`SessionCommand::SignInDelegated`]).
     SignedIn(Box<SessionInfo>),
     /// A page of the journal and how many entries match in all.
@@ -192,6 +257,90 @@ pub enum Answer {
         entries: Vec<(i64, AuditEntry)>,
         total: u64,
     },
+    Rollout(Box<RolloutStatus>),
+    Federation(Box<FederationStatus>),
+    /// A change's verdict (what-if), or the change made.
+    Change(Box<ChangeReport>),
+    Preflight(Box<PreflightReport>),
+}
+
+/// When this tool last changed a target, and how far the change has propagated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeClock {
+    pub at: DateTime<Utc>,
+    /// The audit log's action (`rollout.add_group`, `federation.set`, …).
+    pub action: String,
+    /// Past Entra's "up to 24 hours".
+    pub settled: bool,
+    /// "changed 3 h 12 min ago · takes up to 24 h (20 h 48 min left)".
+    pub text: String,
+}
+
+/// Staged Rollout for MFA as it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RolloutStatus {
+    /// The MFA rollout policy; `None` when the tenant has none yet.
+    pub policy: Option<RolloutPolicyFacts>,
+    /// The readiness of each group in the policy (direct members).
+    pub groups: Vec<GroupReadiness>,
+    /// Every configured wave, its readiness and next step.
+    pub waves: Vec<WaveReadiness>,
+    /// The next wave's suggestion ("Wave 2: 100% verified, not in rollout → add …").
+    pub next: Option<String>,
+    pub last_change: Option<ChangeClock>,
+    /// Drift, capability and cloud findings.
+    pub findings: Vec<Finding>,
+}
+
+/// A domain's federation setting as it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainStatus {
+    pub domain: DomainFacts,
+    pub last_change: Option<ChangeClock>,
+    /// The live value is not what this tool last wrote.
+    pub drift: Option<Finding>,
+}
+
+/// Every domain's federation setting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FederationStatus {
+    pub domains: Vec<DomainStatus>,
+    pub findings: Vec<Finding>,
+}
+
+/// One write a change made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedWrite {
+    pub what: String,
+    pub target: Target,
+    pub before: Option<String>,
+    /// As read back.
+    pub after: Option<String>,
+    pub journal: JournalId,
+}
+
+/// A rollout or federation change: the interlocks' verdict and decision, the blast-radius
+/// line and confirmation to show, and (applied) the writes made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeReport {
+    pub verdict: Verdict,
+    pub decision: Decision,
+    pub blast_line: String,
+    pub confirmation: Confirmation,
+    /// The exact writes a rollback makes (F2), or those of any change, before it runs.
+    pub planned: Vec<String>,
+    /// Empty for a what-if.
+    pub applied: Vec<AppliedWrite>,
+}
+
+/// Preflight: the sign-in's capabilities, the methods policy against what MFA Server users
+/// use and MFA Server's company settings, the users that cannot be migrated here.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreflightReport {
+    pub identity: Identity,
+    pub delegated: Option<Identity>,
+    pub capabilities: Capabilities,
+    pub findings: Vec<Finding>,
 }
 
 /// How a run ended.
@@ -294,6 +443,9 @@ pub enum Event {
     Migration(MigrationEvent),
     /// The answer to a request.
     Reply(Reply),
+    /// What a rollout, federation or preflight request found or changed, for every pane
+    /// and the header (drift, the propagation clock), whoever asked.
+    Tenant(Box<Answer>),
     /// A failure the front end shows (and the log holds): of background work (automatic
     /// sync, start-up reconciliation) or along the way of a request (`request` set).
     Error(EngineError),

@@ -41,6 +41,25 @@ pub enum SignIn {
     Ready(Session),
 }
 
+/// The token source of an offline engine: every request is refused before it leaves.
+struct OfflineToken;
+
+impl crate::graph::auth::TokenSource for OfflineToken {
+    fn token(
+        &self,
+    ) -> futures::future::BoxFuture<'_, Result<crate::graph::auth::AccessToken, AuthError>> {
+        Box::pin(async {
+            Err(AuthError::Config(
+                "this command works offline on the state store: it does not sign in".into(),
+            ))
+        })
+    }
+
+    fn describe(&self) -> &'static str {
+        "offline (no sign-in)"
+    }
+}
+
 /// Whether this process writes the state store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
@@ -401,6 +420,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
             options,
         }),
         auth: signed_in_here.then(|| Arc::new(tokio::sync::Mutex::new(session.clone()))),
+        waves: config.waves.clone(),
     };
     tokio::spawn(core::run(parts, req_rx));
     Ok(Running {
@@ -410,6 +430,90 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         read_only,
         graph,
         auth: (session.kind.name(), session.tokens.describe()),
+    })
+}
+
+/// Start an engine that reads only this tool's own records (`audit`, `journal`): no
+/// sign-in, no data file, the state store read-only; every Graph call is refused before it
+/// leaves. The tenant is the one the store holds, or `--tenant` (its id) when it holds
+/// several.
+pub async fn start_offline(config: Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
+    let store = Store::open_read_only(&config.state_dir, clock.clone())?;
+    let tenants = store.tenants()?;
+    let tenant = match (config.tenant.as_deref(), tenants.as_slice()) {
+        (Some(t), _) if tenants.iter().any(|x| x.eq_ignore_ascii_case(t)) => t.to_string(),
+        (_, [one]) => one.clone(),
+        (_, []) => config.tenant.clone().unwrap_or_default(),
+        (_, many) => {
+            return Err(StartError::Config(format!(
+                "the state store holds records of {} tenants ({}): pass --tenant with the \
+                 tenant id of the one to read",
+                many.len(),
+                many.join(", ")
+            )));
+        }
+    };
+    let root = GraphRoot::resolve(config.cloud, config.graph_url.as_deref())
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    let options = ClientOptions::new(root.clone(), Limits::from_settings(&config.graph));
+    let client = GraphClient::new(Arc::new(OfflineToken), options)
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    let identity = Identity {
+        tenant_id: tenant,
+        tenant_name: None,
+        cloud: config.cloud,
+        account: "(offline: not signed in)".into(),
+        kind: crate::graph::TokenKind::Delegated,
+        roles: Vec::new(),
+        permissions: Vec::new(),
+        expires_at: None,
+        simulated: root.is_loopback(),
+    };
+    let read_only = Some("this command only reads the state store".to_string());
+    let mut settings = config.migration.clone();
+    settings.set_cloud(identity.cloud);
+    let data = Arc::new(DataSet::default());
+    let (req_tx, req_rx) = mpsc::channel(channel_capacity());
+    let (ev_tx, ev_rx) = mpsc::channel(channel_capacity());
+    let engine_session = EngineSession::new(client, identity, read_only.clone(), Vec::new());
+    let info = engine_session.info();
+    let ctx = Ctx {
+        tenant: tenant_of(&engine_session.identity),
+        matcher: Arc::new(Matcher::new(&data, &settings)),
+        session: engine_session,
+        store,
+        events: Events::new(ev_tx),
+        clock,
+        data: data.clone(),
+        settings,
+        concurrency: 1,
+    };
+    let parts = Parts {
+        ctx,
+        calls: None,
+        config_group: None,
+        sync_interval: None,
+        methods_ttl: Duration::from_secs(60),
+        reload: None,
+        delegated: None,
+        auth: None,
+        waves: config.waves.clone(),
+    };
+    tokio::spawn(core::run(parts, req_rx));
+    Ok(Running {
+        engine: EngineHandle::new(EngineClient::new(req_tx), ev_rx),
+        session: info,
+        data,
+        read_only,
+        graph: GraphCheck {
+            root: root.as_str().to_string(),
+            host: root.host(),
+            reachable: false,
+            unauthorized: false,
+            domains: Vec::new(),
+            error: Some("offline: not asked".into()),
+        },
+        auth: ("offline", "offline (no sign-in)"),
     })
 }
 
