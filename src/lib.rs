@@ -8,6 +8,7 @@
 //! the tests; `graph` never depends on it.
 
 pub mod capability;
+pub mod checklist;
 pub mod cli;
 pub mod clock;
 pub mod cloud;

@@ -112,7 +112,7 @@ pub struct PreflightArgs {
 
 /// Start the engine for a cutover command: delegated device code by default (Staged
 /// Rollout refuses app-only tokens), the scopes of `capabilities` only.
-async fn start(
+pub(super) async fn start(
     setup: &Setup,
     access: Access,
     capabilities: CapabilitySet,
@@ -134,7 +134,7 @@ async fn start(
         .map_err(headless::start_error)
 }
 
-fn scopes(c: &[Scope]) -> CapabilitySet {
+pub(super) fn scopes(c: &[Scope]) -> CapabilitySet {
     c.iter()
         .fold(CapabilitySet::EMPTY.with(Scope::Migration), |s, c| {
             s.with(*c)
@@ -142,7 +142,7 @@ fn scopes(c: &[Scope]) -> CapabilitySet {
 }
 
 /// Run one request and stop the engine.
-async fn once(engine: &mut EngineHandle, c: Command) -> Result<Answer, CliError> {
+pub(super) async fn once(engine: &mut EngineHandle, c: Command) -> Result<Answer, CliError> {
     let answer = engine.call(c, |_| {}).await;
     let _ = engine.call(Command::Shutdown, |_| {}).await;
     answer.map_err(|e| match e {
@@ -151,14 +151,14 @@ async fn once(engine: &mut EngineHandle, c: Command) -> Result<Answer, CliError>
     })
 }
 
-fn json<T: Serialize>(v: &T) -> Result<(), CliError> {
+pub(super) fn json<T: Serialize>(v: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(v)
         .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))?;
     println!("{text}");
     Ok(())
 }
 
-fn finding_line(f: &Finding) -> String {
+pub(super) fn finding_line(f: &Finding) -> String {
     let mark = match f.severity {
         Severity::Blocking => "✗",
         Severity::Warning => "!",
@@ -424,7 +424,7 @@ fn confirm(c: &Confirmation) -> Result<(), CliError> {
     }
 }
 
-fn change_text(r: &ChangeReport) -> String {
+pub(super) fn change_text(r: &ChangeReport) -> String {
     let mut out = format!("{}\n", Safe(&r.blast_line));
     for f in r.verdict.refusals.iter().chain(r.verdict.findings.iter()) {
         out.push_str(&finding_line(f));

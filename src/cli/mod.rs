@@ -3,6 +3,7 @@
 //! Each subcommand lives in a module of its own with a `run` function; this module only
 //! parses, sets up logging, dispatches and turns errors into exit codes.
 
+pub mod checklist;
 pub mod cutover;
 pub mod demo;
 pub mod driver;
@@ -219,6 +220,9 @@ pub enum Command {
     Audit(records::AuditArgs),
     /// The write journal: every write's intent, outcome, reconciliation (offline).
     Journal(records::JournalArgs),
+    /// The cutover checklist: every step's live check, ticks, the end state, the rollback
+    /// plan, the change board's report.
+    Checklist(checklist::ChecklistArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -291,6 +295,7 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Preflight(args)) => cutover::preflight(&cli.global, args),
         Some(Command::Audit(args)) => records::audit(&cli.global, args),
         Some(Command::Journal(args)) => records::journal(&cli.global, args),
+        Some(Command::Checklist(args)) => checklist::run(&cli.global, args),
         Some(Command::Demo(args)) => demo::run(&cli.global, args),
         None => interactive::run(&cli.global),
     }

@@ -191,6 +191,9 @@ pub(crate) struct Ctx {
     pub matcher: Arc<Matcher>,
     /// Users written at once; the limiter paces them.
     pub concurrency: usize,
+    /// Not signed in (`SignIn::Offline`): nothing can be read back from the tenant, so
+    /// open journal entries wait for a signed-in start.
+    pub offline: bool,
 }
 
 impl Ctx {

@@ -21,6 +21,7 @@ mod core;
 mod cutover;
 mod directory;
 mod entra;
+mod inventory;
 pub mod lock;
 mod migration;
 pub mod protocol;
@@ -40,11 +41,12 @@ pub use client::{
 };
 pub use migration::planfile;
 pub use protocol::{
-    Answer, AppliedWrite, ChangeClock, ChangeReport, Command, DirectoryCommand, DirectoryEvent,
-    DomainStatus, EngineError, EngineLoad, Event, FederationCommand, FederationStatus, GroupInfo,
-    Member, MigrationCommand, MigrationEvent, PreflightReport, Progress, Reconciliation,
-    RecordsCommand, Refusal, RefusalKind, Reply, Request, RequestId, RolloutCommand, RolloutStatus,
-    RunEnd, Scope, SessionCommand, SessionInfo, UserMethods, UserStatus,
+    Answer, AppliedWrite, ChangeClock, ChangeReport, ChecklistCommand, ChecklistReport, Command,
+    DirectoryCommand, DirectoryEvent, DomainStatus, EngineError, EngineLoad, Event, ExportFormat,
+    FederationCommand, FederationStatus, GroupInfo, InventoryCommand, InventoryReport, Member,
+    MigrationCommand, MigrationEvent, PreflightReport, Progress, Reconciliation, RecordsCommand,
+    Refusal, RefusalKind, Reply, Request, RequestId, RolloutCommand, RolloutStatus, RunEnd, Scope,
+    SessionCommand, SessionInfo, UserMethods, UserStatus,
 };
 pub use start::{
     Access, DataUse, DomainLine, GraphCheck, Running, SignIn, StartError, StartOptions, load_data,

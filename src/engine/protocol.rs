@@ -60,6 +60,8 @@ pub enum Command {
     /// and the users whose methods cannot be migrated here. Answered with
     /// [`Answer::Preflight`].
     Preflight,
+    Inventory(InventoryCommand),
+    Checklist(ChecklistCommand),
     /// Finish in-flight writes (journaled), then stop.
     Shutdown,
 }
@@ -160,6 +162,83 @@ pub enum RecordsCommand {
     },
 }
 
+/// The dependency inventory: built at start from the data file and the configured
+/// AD FS / NPS exports; decisions are the admin's, kept in the state store and audited.
+#[derive(Debug, Clone)]
+pub enum InventoryCommand {
+    /// Every item with its decision; answered with [`Answer::Inventory`].
+    Status,
+    /// Read the data file's services and the exports again (after new exports).
+    Reload,
+    /// Decide an item: the path taken (`None`: the recommended one), its status and a
+    /// note. Answered with the inventory as it now is.
+    Decide {
+        item: String,
+        path: Option<crate::inventory::PathKind>,
+        status: crate::inventory::Status,
+        note: Option<String>,
+    },
+    /// Which MFA provider a relying party sends users to, rule by rule; answered with
+    /// [`Answer::Why`].
+    Why {
+        relying_party: String,
+        sids: Vec<String>,
+    },
+    /// Write the inventory as CSV or Markdown (a new private file); answered with
+    /// [`Answer::Written`].
+    Export { path: PathBuf, format: ExportFormat },
+}
+
+/// The cutover checklist (checklist.md): live checks, ticks, the end state, the report.
+#[derive(Debug, Clone)]
+pub enum ChecklistCommand {
+    /// Every step judged now, with the rollback plan's exact writes; answered with
+    /// [`Answer::Checklist`].
+    Status,
+    /// Choose (or change) the end state: 1, 2 or 3. Begins the checklist. Audited.
+    SetEndState(crate::checklist::EndState),
+    /// Tick (or untick) a manual step, one of the five validate checks, or a step whose
+    /// check cannot decide; with a note. Audited.
+    Tick {
+        step: String,
+        done: bool,
+        note: Option<String>,
+    },
+    /// Write the change board's Markdown report; answered with [`Answer::Written`].
+    Report { path: PathBuf },
+}
+
+/// The checklist as judged now, with the rollback plan (a what-if of its writes).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecklistReport {
+    pub tenant: String,
+    pub checklist: crate::checklist::Checklist,
+    /// What `fin.federation` waits for (empty: the gate is open).
+    pub gate: Vec<Finding>,
+    /// The rollback's exact writes and the users they move, or why they cannot be read.
+    pub rollback: Result<ChangeReport, String>,
+}
+
+/// A file format for exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Markdown,
+}
+
+/// The inventory as the admin works it: the items (with decisions), the counts, what keeps
+/// users on MFA Server, and decisions whose item is no longer in the exports.
+#[derive(Debug, Clone, Serialize)]
+pub struct InventoryReport {
+    pub inventory: crate::inventory::Inventory,
+    pub progress: crate::inventory::Progress,
+    pub keeps_users_on_mfa_server: Vec<Finding>,
+    /// Decisions kept by the store whose item the inputs no longer hold: shown, never
+    /// silently dropped.
+    pub stale_decisions: Vec<super::store::ItemDecision>,
+}
+
 /// Which members of the loaded group a migration command covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "scope", content = "users", rename_all = "snake_case")]
@@ -258,6 +337,14 @@ pub enum Answer {
         total: u64,
     },
     Rollout(Box<RolloutStatus>),
+    Inventory(Arc<InventoryReport>),
+    Checklist(Box<ChecklistReport>),
+    Why(Box<crate::inventory::Chain>),
+    /// A file was written (an export or a report).
+    Written {
+        path: PathBuf,
+        what: String,
+    },
     Federation(Box<FederationStatus>),
     /// A change's verdict (what-if), or the change made.
     Change(Box<ChangeReport>),
@@ -443,9 +530,10 @@ pub enum Event {
     Migration(MigrationEvent),
     /// The answer to a request.
     Reply(Reply),
-    /// What a rollout, federation or preflight request found or changed, for every pane
-    /// and the header (drift, the propagation clock), whoever asked.
-    Tenant(Box<Answer>),
+    /// What a rollout, federation, preflight, inventory or checklist request found or
+    /// changed, for every pane and the header (drift, the propagation clock), whoever
+    /// asked.
+    Cutover(Box<Answer>),
     /// A failure the front end shows (and the log holds): of background work (automatic
     /// sync, start-up reconciliation) or along the way of a request (`request` set).
     Error(EngineError),

@@ -433,7 +433,7 @@ impl App {
             }
             Event::Reply(r) => self.on_reply(r, now),
             // The Rollout and Federation panes read these (they come next).
-            Event::Tenant(_) => {}
+            Event::Cutover(_) => {}
             Event::Data(ds) => {
                 self.users.data_changed(Some(&ds));
                 self.data = Some(ds);

@@ -236,6 +236,11 @@ async fn set(
         d.value.audit_text(),
         to.graph_name()
     )];
+    let mut verdict = verdict;
+    if to == MfaBehavior::RejectMfaByFederatedIdp {
+        // fin.federation: the checklist's earlier steps, once it has begun.
+        verdict.findings.extend(super::checklist::gate(t).await);
+    }
     let mut r = report(verdict, force, planned);
     if !apply || !may_write(&r)? {
         return Ok(Answer::Change(Box::new(r)));

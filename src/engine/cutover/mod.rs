@@ -9,6 +9,7 @@
 //! open are read back and closed before any change is taken.
 
 mod changes;
+mod checklist;
 mod facts;
 mod federation;
 mod preflight;
@@ -36,12 +37,23 @@ pub(crate) enum CutMsg {
 }
 
 /// The inventory's verdicts the interlocks take (R1, F1): relying parties and policies
-/// that keep users on MFA Server, and dependencies not done. `None` when no inventory is
-/// loaded, which F1 says it cannot check.
-#[derive(Debug, Clone, Default)]
+/// that keep users on MFA Server, and dependencies not done (`None` when no inventory is
+/// loaded, which F1 says it cannot check); and its counts for the checklist.
+#[derive(Debug, Clone)]
 pub(crate) struct InventoryFacts {
     pub keeps_users: Vec<Finding>,
     pub not_done: Option<Vec<Finding>>,
+    pub counts: Result<crate::checklist::InventoryFacts, String>,
+}
+
+impl Default for InventoryFacts {
+    fn default() -> Self {
+        InventoryFacts {
+            keeps_users: Vec::new(),
+            not_done: None,
+            counts: Err("the dependency inventory is not built".into()),
+        }
+    }
 }
 
 /// What a cutover task works with: cloned from the context when it starts.
@@ -62,6 +74,8 @@ pub(crate) struct Task {
     pub data: Arc<DataSet>,
     pub waves: Vec<Wave>,
     pub inventory: InventoryFacts,
+    /// Not signed in: nothing of the tenant can be read.
+    pub offline: bool,
 }
 
 impl Task {
@@ -112,12 +126,13 @@ impl CutoverService {
             data: ctx.data.clone(),
             waves: self.waves.clone(),
             inventory,
+            offline: ctx.offline,
         }
     }
 
     /// Read back and close what a killed process left open (a writer only).
     pub(crate) fn start(&mut self, ctx: &Ctx) {
-        if !ctx.store.is_writable() {
+        if !ctx.store.is_writable() || ctx.offline {
             self.reconciled = true;
             return;
         }
@@ -162,6 +177,7 @@ impl CutoverService {
         let applies = match &cmd {
             Command::Rollout(c) => rollout::applies(c),
             Command::Federation(c) => federation::applies(c),
+            Command::Checklist(c) => checklist::applies(c),
             _ => false,
         };
         if applies {
@@ -203,11 +219,12 @@ impl CutoverService {
                 Command::Rollout(c) => rollout::run(&t, c).await,
                 Command::Federation(c) => federation::run(&t, c).await,
                 Command::Preflight => preflight::run(&t).await,
+                Command::Checklist(c) => checklist::run(&t, c).await,
                 _ => Err(Refusal::new(RefusalKind::BadInput, "not a cutover command")),
             };
             if let Ok(answer) = &outcome {
                 // Every pane hears what changed and what the tenant looks like now.
-                events.send(Event::Tenant(Box::new(answer.clone()))).await;
+                events.send(Event::Cutover(Box::new(answer.clone()))).await;
             }
             events.reply(id, outcome).await;
             if applies {
