@@ -179,17 +179,20 @@ fn text(r: &ChecklistReport) -> String {
         }
     }
     out.push_str("\nRollback plan (`federation rollback`):\n");
-    match &r.rollback {
-        Ok(plan) if plan.planned.is_empty() => {
+    match (&r.rollback, &r.rollback_error) {
+        (Some(plan), _) if plan.planned.is_empty() => {
             out.push_str("  nothing to write in the tenant now\n")
         }
-        Ok(plan) => {
+        (Some(plan), _) => {
             out.push_str(&format!("  {}\n", Safe(&plan.blast_line)));
             for w in &plan.planned {
                 out.push_str(&format!("  {}\n", Safe(w)));
             }
         }
-        Err(e) => out.push_str(&format!("  cannot be planned now: {}\n", Safe(e))),
+        (None, e) => out.push_str(&format!(
+            "  cannot be planned now: {}\n",
+            Safe(e.as_deref().unwrap_or("unknown"))
+        )),
     }
     for step in &c.rollback_by_hand {
         out.push_str(&format!("  by hand: {}\n", Safe(step)));

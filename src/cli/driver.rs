@@ -372,6 +372,19 @@ impl Driver {
         }
     }
 
+    /// Write the "must re-register the app" list of the group's members; how many.
+    pub async fn export_reregister(&mut self, path: &Path) -> Result<usize, CliError> {
+        match self
+            .call(Command::Migration(MigrationCommand::ExportReregister {
+                path: path.to_path_buf(),
+            }))
+            .await?
+        {
+            Answer::Exported { users, .. } => Ok(users),
+            _ => Err(CliError::failure("the engine answered something else")),
+        }
+    }
+
     /// Turn automatic sync on and report each cycle until Ctrl-C (or after one cycle
     /// with `once`). The last cycle's result; `cancelled` when Ctrl-C ended it.
     pub async fn sync(

@@ -38,6 +38,10 @@ pub struct MigrateArgs {
     /// One JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Afterwards, write the group's users who must re-register the mobile app (Graph
+    /// cannot copy MFA Server app registrations) as CSV to FILE (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub reregister_csv: Option<PathBuf>,
 }
 
 pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> Result<Exit, CliError> {
@@ -127,6 +131,15 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> Result<Exit, CliError> {
                 }
             };
             let result = d.run(command).await?;
+            if let Some(path) = &args.reregister_csv {
+                let n = d.export_reregister(path).await?;
+                if !args.json {
+                    eprintln!(
+                        "{n} users who must re-register the mobile app written to {}",
+                        crate::safe_text::Safe(&path.display().to_string())
+                    );
+                }
+            }
             let report = d.report(&group, &result, rec.open);
             if args.json {
                 println!("{}", report.json()?);

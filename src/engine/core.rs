@@ -197,12 +197,8 @@ impl Core {
             | Command::Federation(_)
             | Command::Preflight
             | Command::Checklist(_)) => {
-                if self.inventory.is_building() {
-                    self.deferred.push((id, c));
-                    return;
-                }
-                let inventory = self.inventory_facts();
-                self.cutover.command(&self.ctx, id, c, inventory).await
+                self.deferred.push((id, c));
+                self.run_deferred().await;
             }
             Command::Migration(m) => {
                 let needs = self
@@ -215,6 +211,19 @@ impl Core {
                 self.shutdown().await;
                 self.ctx.events.answer(id, Answer::Accepted).await;
             }
+        }
+    }
+
+    /// Cutover commands wait for the inventory (R1 and F1 read its verdicts) and for the
+    /// read-back of writes a killed run left open (a change must not race its own
+    /// reconciliation); then they run in the order they came.
+    async fn run_deferred(&mut self) {
+        if self.inventory.is_building() || !self.cutover.is_ready() {
+            return;
+        }
+        for (id, c) in std::mem::take(&mut self.deferred) {
+            let inventory = self.inventory_facts();
+            self.cutover.command(&self.ctx, id, c, inventory).await;
         }
     }
 
@@ -261,13 +270,13 @@ impl Core {
                     Some(DirNews::ResolvedForRun(Ok(()))) | None => {}
                 }
             }
-            Internal::Cutover(m) => self.cutover.report(&self.ctx, m).await,
+            Internal::Cutover(m) => {
+                self.cutover.report(&self.ctx, m).await;
+                self.run_deferred().await;
+            }
             Internal::Inventory(m) => {
                 self.inventory.report(&self.ctx, m).await;
-                for (id, c) in std::mem::take(&mut self.deferred) {
-                    let inventory = self.inventory_facts();
-                    self.cutover.command(&self.ctx, id, c, inventory).await;
-                }
+                self.run_deferred().await;
             }
             Internal::Migration(m) => {
                 let needs = self

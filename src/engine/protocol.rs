@@ -215,8 +215,11 @@ pub struct ChecklistReport {
     pub checklist: crate::checklist::Checklist,
     /// What `fin.federation` waits for (empty: the gate is open).
     pub gate: Vec<Finding>,
-    /// The rollback's exact writes and the users they move, or why they cannot be read.
-    pub rollback: Result<ChangeReport, String>,
+    /// The rollback's exact writes and the users they move (a what-if)...
+    pub rollback: Option<ChangeReport>,
+    /// ...or why they cannot be planned now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback_error: Option<String>,
 }
 
 /// A file format for exports.

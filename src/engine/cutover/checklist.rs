@@ -45,7 +45,7 @@ pub(super) async fn run(t: &Task, c: ChecklistCommand) -> Result<Answer, Refusal
 async fn status(t: &Task) -> Result<ChecklistReport, Refusal> {
     let checklist = judge(t).await?;
     let gate = checklist::federation_gate(&checklist);
-    let rollback = match federation::run(
+    let (rollback, rollback_error) = match federation::run(
         t,
         FederationCommand::Rollback {
             force: false,
@@ -54,15 +54,19 @@ async fn status(t: &Task) -> Result<ChecklistReport, Refusal> {
     )
     .await
     {
-        Ok(Answer::Change(r)) => Ok(*r),
-        Ok(_) => Err("the rollback plan could not be made".to_string()),
-        Err(r) => Err(r.message),
+        Ok(Answer::Change(r)) => (Some(*r), None),
+        Ok(_) => (
+            None,
+            Some("the rollback plan could not be made".to_string()),
+        ),
+        Err(r) => (None, Some(r.message)),
     };
     Ok(ChecklistReport {
         tenant: t.tenant.clone(),
         checklist,
         gate,
         rollback,
+        rollback_error,
     })
 }
 
@@ -388,9 +392,15 @@ async fn report(t: &Task, path: &std::path::Path) -> Result<Answer, Refusal> {
                 detail: e.detail,
             })
             .collect();
-    let (writes, users) = match &r.rollback {
-        Ok(c) => (c.planned.clone(), c.verdict.blast.users),
-        Err(e) => (vec![format!("cannot be planned now: {e}")], None),
+    let (writes, users) = match (&r.rollback, &r.rollback_error) {
+        (Some(c), _) => (c.planned.clone(), c.verdict.blast.users),
+        (None, e) => (
+            vec![format!(
+                "cannot be planned now: {}",
+                e.as_deref().unwrap_or("unknown")
+            )],
+            None,
+        ),
     };
     let text = checklist::render(&ReportInput {
         tenant: &r.tenant,

@@ -130,6 +130,11 @@ impl CutoverService {
         }
     }
 
+    /// Whether open writes of a killed run have been read back (commands wait for it).
+    pub(crate) fn is_ready(&self) -> bool {
+        self.reconciled
+    }
+
     /// Read back and close what a killed process left open (a writer only).
     pub(crate) fn start(&mut self, ctx: &Ctx) {
         if !ctx.store.is_writable() || ctx.offline {
