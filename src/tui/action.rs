@@ -94,30 +94,8 @@ impl Group {
     }
 }
 
-/// Confirmation tiers of ux.md. A higher tier may be asked at run time (a large run, a
-/// production tenant), never a lower one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Tier {
-    /// Read, filter, export, local notes: no dialog.
-    Zero,
-    /// Small reversible tenant write: a summary, focus on Cancel.
-    One,
-    /// Broad or overriding: type the count or the group name.
-    Two,
-    /// Tenant-wide: type the domain name.
-    Three,
-}
-
-impl Tier {
-    pub fn number(self) -> u8 {
-        match self {
-            Tier::Zero => 0,
-            Tier::One => 1,
-            Tier::Two => 2,
-            Tier::Three => 3,
-        }
-    }
-}
+/// Confirmation tiers: the one rule shared with the headless commands.
+pub use crate::confirm_tier::Tier;
 
 /// Whether an action can run here and now, and why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
