@@ -174,13 +174,15 @@ fn confirm_tiers() {
     for (w, h) in SIZES {
         let mut t = Harness::loaded(w, h, 40);
         t.keys(&["space", "space", "M"]);
+        t.dry_run();
         snap("confirm_migrate_tier1", w, h, t.screen());
         t.keys(&["esc"]);
         let mut opts = options();
         opts.production = true;
         let mut p = Harness::loaded_with(opts, w, h, 40);
         p.keys(&["M"]);
-        p.text("4");
+        p.dry_run();
+        p.text("3");
         snap("confirm_migrate_tier2_production", w, h, p.screen());
     }
 }

@@ -332,3 +332,96 @@ pub fn call(n: usize) -> CallRecord {
         client_request_id: format!("req-{n}"),
     }
 }
+
+/// Journal entry `id` of a log whose newer entries have higher ids: a user's phone or
+/// default written, mostly ok, some failed, one open, some reconciled.
+pub fn journal_entry(id: i64) -> mfa_cutover::engine::store::JournalEntry {
+    use mfa_cutover::engine::store::{JournalEntry, JournalId, OutcomeKind, RunId, Target};
+    let i = (id as usize) % 1000;
+    let op = if id % 3 == 0 {
+        Op {
+            action: Action::SetDefaultMethod {
+                method: PreferredMethod::VoiceMobile,
+                from: Some("sms".into()),
+            },
+            rules: vec![Rule::D1, Rule::D2],
+        }
+    } else {
+        Op {
+            action: Action::AddPhone {
+                slot: PhoneSlot::Mobile,
+                number: phone(i),
+            },
+            rules: vec![Rule::P1],
+        }
+    };
+    let at = now() - chrono::Duration::days(1) + chrono::Duration::seconds(id * 3);
+    let outcome = match id % 11 {
+        4 => Some(OutcomeKind::Failed),
+        7 => Some(OutcomeKind::ReconciledDone),
+        9 if id % 2 == 1 => None,
+        _ => Some(OutcomeKind::Ok),
+    };
+    JournalEntry {
+        id: JournalId(id),
+        run: Some(RunId(1 + id / 100)),
+        tenant: identity(true).tenant_id,
+        target: Target::user(self::id(i), upn(i)),
+        op: serde_json::to_string(&op).unwrap_or_default(),
+        intent_at: at,
+        outcome,
+        outcome_at: outcome.map(|_| at + chrono::Duration::milliseconds(240)),
+        http_status: match outcome {
+            Some(OutcomeKind::Ok) => Some(201),
+            Some(OutcomeKind::Failed) => Some(400),
+            _ => None,
+        },
+        error: (outcome == Some(OutcomeKind::Failed)).then(|| {
+            "Graph 400 invalidPhoneNumber: the phone number is not in a valid format".to_string()
+        }),
+        client_request_id: Some(format!("req-{id}")),
+    }
+}
+
+/// Audit entry `id`: who changed what, before and after; one forced rollout change.
+pub fn audit_entry(id: i64) -> mfa_cutover::engine::store::AuditEntry {
+    use mfa_cutover::engine::store::{AuditEntry, Target, TargetKind};
+    let i = (id as usize) % 1000;
+    let at = now() - chrono::Duration::days(1) + chrono::Duration::seconds(id * 5);
+    let (action, target, before, after, forced) = if id % 10 == 0 {
+        (
+            "rollout.group.add",
+            Target::new(TargetKind::RolloutGroup, group().id, "MFA Rollout Wave 1"),
+            None,
+            Some("member of the MFA policy".to_string()),
+            id % 20 == 0,
+        )
+    } else if id % 3 == 0 {
+        (
+            "default.set",
+            Target::user(self::id(i), upn(i)),
+            Some("sms".to_string()),
+            Some("voiceMobile".to_string()),
+            false,
+        )
+    } else {
+        (
+            "phone.add",
+            Target::user(self::id(i), upn(i)),
+            None,
+            Some(phone(i).graph()),
+            false,
+        )
+    };
+    AuditEntry {
+        at,
+        tenant: identity(true).tenant_id,
+        actor: "admin@contoso.com".into(),
+        action: action.into(),
+        target,
+        before,
+        after,
+        detail: forced.then(|| "R1 overridden: 3 members without a usable method".to_string()),
+        forced,
+    }
+}
