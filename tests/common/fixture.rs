@@ -49,6 +49,51 @@ fn phone(i: usize) -> PhoneNumber {
 
 /// `n` MFA Server users: user `i` matches Entra member `i`.
 pub fn dataset(n: usize) -> Arc<DataSet> {
+    Arc::new(builder(n, false).finish())
+}
+
+/// [`dataset`] with what a real file has beside users: the services it lists, and a row
+/// problem — user 5's phone could not be read (`"555-0199" has no country code`).
+pub fn dataset_with_notes(n: usize) -> Arc<DataSet> {
+    use mfa_cutover::datafile::{AuthService, ProblemKind, RowProblem, ServiceKind};
+    let mut b = builder(n, true);
+    b.set_services(vec![
+        AuthService {
+            kind: ServiceKind::Radius,
+            name: "VPN concentrator".into(),
+            address: Some("10.0.4.20".into()),
+            detail: Default::default(),
+            enabled: true,
+        },
+        AuthService {
+            kind: ServiceKind::Adfs,
+            name: "AD FS adapter".into(),
+            address: Some("sts.contoso.com".into()),
+            detail: Default::default(),
+            enabled: true,
+        },
+        AuthService {
+            kind: ServiceKind::UserPortal,
+            name: "User portal".into(),
+            address: Some("https://mfa.contoso.com/portal".into()),
+            detail: Default::default(),
+            enabled: false,
+        },
+    ]);
+    let mut ds = b.finish();
+    ds.problems.push(RowProblem {
+        input: 0,
+        row: Some(7),
+        user: Some("CONTOSO\\farid5".into()),
+        field: "phone".into(),
+        kind: ProblemKind::BadPhone,
+        reason: "\"555-0199\" has no country code".into(),
+        set_aside: false,
+    });
+    Arc::new(ds)
+}
+
+fn builder(n: usize, noted: bool) -> DataSetBuilder {
     let mut b = DataSetBuilder::with_capacity(n);
     for i in 0..n {
         let upn = upn(i);
@@ -70,7 +115,11 @@ pub fn dataset(n: usize) -> Arc<DataSet> {
             sid: (i % 3 != 2).then_some(sid.as_str()),
             email: Some(&upn),
             ad_attributes: &attrs,
-            phone: Known::Known((i % 11 != 0).then(|| phone(i))),
+            phone: if noted && i == 5 {
+                Known::Unknown
+            } else {
+                Known::Known((i % 11 != 0).then(|| phone(i)))
+            },
             backup_phone: Known::Known(backup),
             default_method: Known::Known(Some(method)),
             enabled: Known::Known(i % 50 != 49),
@@ -108,7 +157,7 @@ pub fn dataset(n: usize) -> Arc<DataSet> {
             );
         }
     }
-    Arc::new(b.finish())
+    b
 }
 
 pub fn member(i: usize) -> Member {

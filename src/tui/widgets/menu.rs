@@ -190,19 +190,7 @@ impl Scroll {
             let source = self.source.get_or_insert_with(|| self.lines.clone());
             self.lines = source
                 .iter()
-                .flat_map(|l| {
-                    // Continuation rows line up under the text, past a key column.
-                    let text = l.to_string();
-                    let lead = text.len() - text.trim_start().len();
-                    let indent = if text.trim_start().len() > 16
-                        && text.chars().skip(lead).take(16).any(|c| c == ' ')
-                    {
-                        lead + 16
-                    } else {
-                        lead + 2
-                    };
-                    super::wrap_line(l, width, indent.min(width / 2))
-                })
+                .flat_map(|l| super::wrap_line(l, width, hanging_indent(&l.to_string(), width)))
                 .collect();
             self.wrapped_at = width;
             self.cursor.set_len(self.lines.len());
@@ -228,6 +216,20 @@ impl Scroll {
         let start = self.cursor.offset.min(end);
         frame.render_widget(Paragraph::new(self.lines[start..end].to_vec()), inner);
     }
+}
+
+/// Where a wrapped line's continuation rows start: under the value of a `key   value`
+/// line (after the first run of two or more spaces), else two past its own indent.
+fn hanging_indent(text: &str, width: usize) -> usize {
+    let lead = text.len() - text.trim_start().len();
+    let rest = &text[lead..];
+    let at = rest.find("  ").map(|gap| {
+        let after = &rest[gap..];
+        lead + gap + (after.len() - after.trim_start().len())
+    });
+    // Byte offsets to columns.
+    let cols = |b: usize| text.get(..b).map_or(0, |s| s.chars().count());
+    at.map(cols).unwrap_or(cols(lead) + 2).min(width / 2)
 }
 
 /// A rectangle of at most `w` x `h`, centred in `area`.

@@ -262,6 +262,15 @@ impl JournalPane {
         self.len() == 0
     }
 
+    /// Pages held in memory, both logs (the list is virtual: a few, whatever its length).
+    pub fn held_pages(&self) -> usize {
+        self.writes.held() + self.changes.held()
+    }
+
+    pub fn selected(&self) -> usize {
+        self.cursor.selected
+    }
+
     fn read(&self) -> bool {
         match self.log {
             Log::Writes => self.writes.read(),
@@ -391,26 +400,45 @@ impl JournalPane {
     }
 
     fn render_writes(&self, t: &Theme, width: u16) -> (Row<'static>, Vec<Row<'static>>, Vec<u16>) {
-        let fixed = [14u16, 6, 10, 4];
-        let rest = width.saturating_sub(fixed.iter().sum::<u16>() + 6);
-        let target_w = (rest / 3).clamp(8, 40);
+        // Narrow: the kind and the HTTP status give way (enter shows them).
+        let wide = width >= 100;
+        let fixed: u16 = if wide { 14 + 6 + 10 + 4 } else { 14 + 10 };
+        let cols: u16 = if wide { 6 } else { 4 };
+        let rest = width.saturating_sub(fixed + cols - 1);
+        let target_w = (rest * 2 / 5).clamp(8, 44);
         let write_w = rest.saturating_sub(target_w).max(8);
-        let widths = vec![14, 6, target_w, write_w, 10, 4];
-        let header =
-            Row::new(["TIME", "KIND", "TARGET", "WRITE", "OUTCOME", "HTTP"].map(Cell::from))
-                .style(t.heading());
+        let (titles, widths): (Vec<&str>, Vec<u16>) = if wide {
+            (
+                vec!["TIME", "KIND", "TARGET", "WRITE", "OUTCOME", "HTTP"],
+                vec![14, 6, target_w, write_w, 10, 4],
+            )
+        } else {
+            (
+                vec!["TIME", "TARGET", "WRITE", "OUTCOME"],
+                vec![14, target_w, write_w, 10],
+            )
+        };
+        let header = Row::new(titles.into_iter().map(Cell::from)).style(t.heading());
         let rows = self.cursor.window().map(|i| match self.writes.row(i) {
             None => Row::new(vec![Cell::from(Span::styled("…", t.dim()))]),
             Some(e) => {
                 let (word, style) = outcome_word(e);
-                Row::new(vec![
-                    Cell::from(e.intent_at.format("%m-%d %H:%M:%S").to_string()),
-                    Cell::from(kind_word(e.target.kind)),
-                    Cell::from(truncate(&terminal(&e.target.name), target_w as usize)),
-                    Cell::from(truncate(&op_text(&e.op), write_w as usize)),
-                    Cell::from(Span::styled(word, style(t))),
-                    Cell::from(e.http_status.map(|s| s.to_string()).unwrap_or_default()),
-                ])
+                let mut cells = vec![Cell::from(e.intent_at.format("%m-%d %H:%M:%S").to_string())];
+                if wide {
+                    cells.push(Cell::from(kind_word(e.target.kind)));
+                }
+                cells.push(Cell::from(truncate(
+                    &terminal(&e.target.name),
+                    target_w as usize,
+                )));
+                cells.push(Cell::from(truncate(&op_text(&e.op), write_w as usize)));
+                cells.push(Cell::from(Span::styled(word, style(t))));
+                if wide {
+                    cells.push(Cell::from(
+                        e.http_status.map(|s| s.to_string()).unwrap_or_default(),
+                    ));
+                }
+                Row::new(cells)
             }
         });
         (header, rows.collect(), widths)
@@ -419,8 +447,8 @@ impl JournalPane {
     fn render_changes(&self, t: &Theme, width: u16) -> (Row<'static>, Vec<Row<'static>>, Vec<u16>) {
         let fixed = [14u16, 16, 6];
         let rest = width.saturating_sub(fixed.iter().sum::<u16>() + 5);
-        let who_w = (rest / 5).clamp(8, 28);
-        let target_w = (rest / 4).clamp(8, 36);
+        let who_w = (rest / 4).clamp(10, 28);
+        let target_w = (rest / 4).clamp(10, 36);
         let change_w = rest.saturating_sub(who_w + target_w).max(8);
         let widths = vec![14, who_w, 16, target_w, change_w, 6];
         let header =
