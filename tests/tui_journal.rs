@@ -176,3 +176,15 @@ fn untrusted_text_from_the_store_reaches_the_screen_made_safe() {
     assert!(!screen.contains('\u{1b}'), "{screen}");
     assert!(screen.contains("eve"), "{screen}");
 }
+
+#[test]
+fn a_taller_screen_reads_the_rows_it_now_shows() {
+    let mut t = journal(80, 24, 5_000, 0);
+    let before = records(&t).len();
+    t.resize(160, 480);
+    t.wait(std::time::Duration::from_millis(1));
+    t.answer_records(5_000, 0);
+    assert!(records(&t).len() > before, "the new rows were read");
+    let screen = t.screen();
+    assert!(!screen.contains("\"…"), "no row left unread:\n{screen}");
+}

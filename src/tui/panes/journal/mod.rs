@@ -85,6 +85,8 @@ pub struct JournalPane {
     stale: bool,
     /// The last refusal or failure reading the store.
     error: Option<String>,
+    /// The screen grew or moved without a key (a resize): read what it now shows.
+    fetch_due: Option<tokio::time::Instant>,
 }
 
 fn kind_word(k: TargetKind) -> &'static str {
@@ -649,12 +651,28 @@ impl Pane for JournalPane {
         }
     }
 
-    fn prepare(&mut self, area: Rect, _env: &Env<'_>) {
+    fn prepare(&mut self, area: Rect, env: &Env<'_>) {
         let inner = Block::default().borders(Borders::TOP).inner(area);
         let [_, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
         self.cursor
             .set_height(table.height.saturating_sub(1) as usize);
         self.cursor.set_len(self.len());
+        let missing = match self.log {
+            Log::Writes => self.writes.read() && self.writes.want(self.window()).is_some(),
+            Log::Changes => self.changes.read() && self.changes.want(self.window()).is_some(),
+        };
+        if missing && self.fetch_due.is_none() {
+            self.fetch_due = Some(env.instant);
+        }
+    }
+
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.fetch_due
+    }
+
+    fn tick(&mut self, env: &Env<'_>) -> Effects {
+        self.fetch_due = None;
+        self.fetch(env)
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, env: &Env<'_>, focused: bool) {
