@@ -11,7 +11,7 @@ use common::fixture as fx;
 use common::harness::{Harness, options};
 use mfa_cutover::engine::{
     Answer, Capabilities, Command, DirectoryCommand, DirectoryEvent, EngineError, Event, GroupInfo,
-    MigrationCommand, MigrationEvent, Progress, Refusal, RefusalKind, Reply, RunEnd, Scope,
+    MigrationCommand, MigrationEvent, Progress, Refusal, RefusalKind, Reply, RunEnd,
     SessionCommand, SessionInfo, UserMethods, UserStatus,
 };
 use mfa_cutover::migrate::{EntraDefault, PreferredMethod, UserSkip};
@@ -875,5 +875,4 @@ fn the_graph_host_is_named_only_when_it_is_not_the_clouds() {
         mfa_cutover::tui::graph_host(&config(Some("http://127.0.0.1:41234"))).as_deref(),
         Some("127.0.0.1:41234")
     );
-    let _ = Scope::Group;
 }

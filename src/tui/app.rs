@@ -801,7 +801,7 @@ impl App {
     // ------------------------------------------------------------------ app's text
 
     fn app_text(&mut self, field: &str, edit: TextEdit<'_>, now: Instant) {
-        use super::panes::settings::{self, Field};
+        use super::panes::settings;
         match (field, edit) {
             ("activity-filter", TextEdit::Changed(v)) => self.activity.set_filter(v),
             ("activity-filter", TextEdit::Cancelled) => self.activity.set_filter(""),
@@ -833,9 +833,7 @@ impl App {
                     Err(e) => self.say(Level::Warn, e, now),
                 }
             }
-            _ => {
-                let _ = Field::ALL;
-            }
+            _ => {}
         }
     }
 
