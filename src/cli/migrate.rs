@@ -165,7 +165,7 @@ fn ask(users: usize, writes: usize, unusable: usize, production: bool) -> Result
     }
     let confirmed = match &rule.type_text {
         Some(text) => headless::confirm(
-            &format!("Type the number of users to write ({text}) to go ahead:"),
+            &format!("Type the number of users ({text}) to go ahead:"),
             Some(text),
         )?,
         None => headless::confirm("Go ahead? [y/N]", None)?,

@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use crate::tui::panes::thousands;
+use super::thousands;
 use crate::tui::theme::Theme;
 
 const BAR: usize = 16;
