@@ -115,6 +115,28 @@ pub struct FileConfig {
     /// `[[waves]]`: each pairs a migration group with its Staged Rollout group.
     #[serde(default)]
     pub waves: Vec<Wave>,
+    #[serde(default)]
+    pub inventory: InventorySources,
+}
+
+/// `[inventory]`: the AD FS and NPS exports the dependency inventory reads beside the data
+/// file (`inventory --adfs/--nps` adds to them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventorySources {
+    #[serde(default)]
+    pub adfs: Vec<PathBuf>,
+    #[serde(default)]
+    pub nps: Vec<PathBuf>,
+    /// Group-based MFA provider routing is planned (flags a farm behavior level below 4).
+    #[serde(default)]
+    pub group_routing: bool,
+}
+
+impl InventorySources {
+    pub fn is_empty(&self) -> bool {
+        self.adfs.is_empty() && self.nps.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -197,6 +219,7 @@ pub struct Config {
     pub graph: GraphSettings,
     /// The migration waves, in order.
     pub waves: Vec<Wave>,
+    pub inventory: InventorySources,
 }
 
 impl Config {
@@ -283,6 +306,7 @@ impl Config {
             sync_interval,
             graph: fc.graph,
             waves: fc.waves,
+            inventory: fc.inventory,
         })
     }
 }

@@ -535,6 +535,13 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<(), FsError> {
     f.commit()
 }
 
+/// Write an export (`bytes` to `dest`, missing folders created 0700) through an
+/// [`AtomicFile`].
+pub fn write_export(dest: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    create_parent_dirs(dest)?;
+    write_atomic(dest, bytes)
+}
+
 // ---------------------------------------------------------------------------------------
 // Files the tool keeps (the state store)
 // ---------------------------------------------------------------------------------------
@@ -583,6 +590,8 @@ pub enum ReadKind {
     SavedPlan,
     StateKey,
     Certificate,
+    /// An AD FS or NPS export for the dependency inventory.
+    Export,
 }
 
 impl ReadKind {
@@ -596,6 +605,9 @@ impl ReadKind {
             ReadKind::SavedPlan => 512 << 20,
             ReadKind::StateKey => 64,
             ReadKind::Certificate => 1 << 20,
+            // A farm with thousands of relying parties exported with -Depth 10 is tens of
+            // MiB of JSON.
+            ReadKind::Export => 256 << 20,
         }
     }
 
@@ -607,6 +619,7 @@ impl ReadKind {
             ReadKind::SavedPlan => "saved plan",
             ReadKind::StateKey => "state key file",
             ReadKind::Certificate => "certificate file",
+            ReadKind::Export => "export file",
         }
     }
 
@@ -618,6 +631,7 @@ impl ReadKind {
             ReadKind::SavedPlan => "a plan saved by `mfa-cutover plan --out`",
             ReadKind::StateKey => "the 32-byte key the state store created",
             ReadKind::Certificate => "a PEM or PFX certificate file",
+            ReadKind::Export => "an AD FS or NPS export (JSON, XML or rule text)",
         }
     }
 }

@@ -7,6 +7,8 @@
 //! ends (`tui`, `cli`). `sim` is a Graph-compatible simulated tenant for the demo and
 //! the tests; `graph` never depends on it.
 
+pub mod capability;
+pub mod checklist;
 pub mod cli;
 pub mod clock;
 pub mod cloud;

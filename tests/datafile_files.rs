@@ -299,7 +299,7 @@ fn sample_data_then_inspect_json() -> Result {
         assert!(p.get("user").is_some() && p["field"].is_string() && p["reason"].is_string());
     }
     assert_eq!(json["inputs"][0]["kind"], "snapshot_sqlite");
-    assert_eq!(json["server_version"], "8.0.1.1");
+    assert_eq!(json["server_version"], "8.1.1.2");
     assert!(
         json["counts"]["tokens_by_type"]
             .as_object()

@@ -130,6 +130,71 @@ fn json_output_holds_every_item_and_the_interlock_findings() -> Result {
 }
 
 #[test]
+fn a_decision_is_kept_per_tenant_audited_and_counted() -> Result {
+    let d = demo()?;
+    let out = inventory(&d, &["--json"])?;
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let before = doc["summary"]["done"].as_u64().unwrap_or(u64::MAX);
+    let item = doc["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["dependence"] == "yes"))
+        .and_then(|i| i["id"].as_str())
+        .ok_or("an item that needs a decision")?
+        .to_string();
+
+    // Without a tenant to keep it under: refused, exit 2, nothing kept.
+    let out = inventory(&d, &["--decide", &item, "--status", "done"])?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tenant"));
+    // A status that is not one: exit 2 naming what is expected.
+    let out = inventory(&d, &["--decide", &item, "--status", "finished"])?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wont-do"));
+
+    let tenant = ["--tenant", "contoso-test"];
+    let mut args = vec!["--decide", &item, "--status", "done", "--note", "CAB-1042"];
+    args.extend(tenant);
+    let out = inventory(&d, &args)?;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Shown by the next run (the store names the tenant now), counted as done.
+    let out = inventory(&d, &["--json"])?;
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(doc["summary"]["done"].as_u64(), Some(before + 1));
+    let decided = doc["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["id"] == item.as_str()))
+        .ok_or("the item")?;
+    assert_eq!(decided["decision"]["status"], "done");
+    assert_eq!(decided["decision"]["note"], "CAB-1042");
+
+    // Audited with who, before and after.
+    let mut cmd = Command::cargo_bin("mfa-cutover")?;
+    let out = cmd
+        .arg("--state-dir")
+        .arg(d.root.join("state"))
+        .args(["audit", "--json", "--kind", "inventory"])
+        .output()?;
+    let audit: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let entry = &audit["entries"][0];
+    assert_eq!(entry["action"], "inventory.decide", "{audit}");
+    assert!(
+        entry["actor"]
+            .as_str()
+            .unwrap_or("")
+            .contains("local account")
+    );
+    assert!(entry["after"].as_str().unwrap_or("").contains("done"));
+    assert!(entry["after"].as_str().unwrap_or("").contains("CAB-1042"));
+    Ok(())
+}
+
+#[test]
 fn why_explains_the_provider_for_a_user_outside_the_routing_group() -> Result {
     let d = demo()?;
     let pop = Population::new(SEED, 1);

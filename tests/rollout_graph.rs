@@ -20,7 +20,7 @@ use mfa_cutover::graph::{ClientOptions, GraphClient, GraphRoot, Limits, RetryPol
 use mfa_cutover::rollout::{
     self, AddGroup, Decision, DomainFacts, FederationValue, GroupInfo, GroupReadiness, LastWrite,
     Member, MfaBehavior, MigrationState, NextStep, PolicySnapshot, RollbackWrite,
-    RolloutPolicyFacts, Rule, SignIn, Wave,
+    RolloutPolicyFacts, Rule, Wave,
 };
 use mfa_cutover::sim::{Sim, SimConfig, group_names};
 use reqwest::StatusCode;
@@ -345,18 +345,15 @@ async fn an_app_only_sign_in_is_refused_before_graph_and_by_graph_and_a_device_c
     let identity = Claims::decode(&token)
         .unwrap()
         .identity(mfa_cutover::cloud::Cloud::Global, true);
-    let s = SignIn::from_identity(&identity);
-    assert!(!s.delegated);
+    let caps = mfa_cutover::capability::Capabilities::of(&identity, None, None);
 
     // Before any Graph call: the refusal says why and what to do.
-    let f = rollout::require_staged_rollout(&s).unwrap();
+    let f = rollout::require_staged_rollout(&caps).unwrap();
     assert_eq!(f.rule, RuleId::from(Rule::Access));
     assert!(f.text.contains("app-only"), "{}", f.text);
     assert!(f.fix.as_deref().unwrap().contains("device code"));
-    let caps = rollout::capabilities(&s);
-    assert!(caps.offer_device_code);
-    assert!(!caps.can(rollout::Capability::StagedRollout));
-    assert!(caps.can(rollout::Capability::Migrate));
+    assert!(!caps.manage_rollout.is_available());
+    assert!(caps.write_methods.is_available());
 
     // Graph refuses it too (403), and the error says the same.
     let requests = sim.stats().requests;
@@ -389,8 +386,8 @@ async fn an_app_only_sign_in_is_refused_before_graph_and_by_graph_and_a_device_c
     .await
     .unwrap();
     assert_eq!(shown.lock().unwrap().len(), 1);
-    let s = SignIn::from_identity(&session.identity);
-    assert!(rollout::require_staged_rollout(&s).is_none(), "{s:?}");
+    let caps = mfa_cutover::capability::Capabilities::of(&session.identity, None, None);
+    assert!(rollout::require_staged_rollout(&caps).is_none(), "{caps:?}");
     let c = GraphClient::new(session.tokens.clone(), options(&sim)).unwrap();
     assert!(c.list_rollout_policies().await.unwrap().is_empty());
 }

@@ -136,6 +136,14 @@ impl Setup {
         Setup::with(config, s, global.verbose, true)
     }
 
+    /// A headless command that does not need the data file (rollout, federation,
+    /// preflight, audit, journal): logs to the file (and stderr with `-v`).
+    pub fn new_without_data(global: &GlobalArgs) -> Result<Setup, CliError> {
+        let config = global.config()?;
+        let s = config.migration.clone();
+        Setup::with(config, s, global.verbose, true)
+    }
+
     /// From a resolved configuration. `stderr_logs`: false in the TUI, whose screen a log
     /// line would break.
     pub fn with(

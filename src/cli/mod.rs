@@ -3,12 +3,15 @@
 //! Each subcommand lives in a module of its own with a `run` function; this module only
 //! parses, sets up logging, dispatches and turns errors into exit codes.
 
+pub mod checklist;
+pub mod cutover;
 pub mod demo;
 pub mod driver;
 pub mod headless;
 pub mod interactive;
 pub mod migrate;
 pub mod plan;
+pub mod records;
 pub mod report;
 pub mod sim;
 pub mod sync;
@@ -206,6 +209,20 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Automatic synchronisation of changed users.
     Sync(sync::SyncArgs),
+    /// Staged Rollout for MFA: status, add-group, remove-group, enable, disable.
+    Rollout(cutover::RolloutArgs),
+    /// federatedIdpMfaBehavior per federated domain: status, set, rollback (F2).
+    Federation(cutover::FederationArgs),
+    /// Permissions, the methods policy against what MFA Server users use, the users that
+    /// cannot be migrated here.
+    Preflight(cutover::PreflightArgs),
+    /// The audit log: every tenant change with who, before, after, forced (offline).
+    Audit(records::AuditArgs),
+    /// The write journal: every write's intent, outcome, reconciliation (offline).
+    Journal(records::JournalArgs),
+    /// The cutover checklist: every step's live check, ticks, the end state, the rollback
+    /// plan, the change board's report.
+    Checklist(checklist::ChecklistArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -273,6 +290,12 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Plan(args)) => plan::run(&cli.global, args),
         Some(Command::Migrate(args)) => migrate::run(&cli.global, args),
         Some(Command::Sync(args)) => sync::run(&cli.global, args),
+        Some(Command::Rollout(args)) => cutover::rollout(&cli.global, args),
+        Some(Command::Federation(args)) => cutover::federation(&cli.global, args),
+        Some(Command::Preflight(args)) => cutover::preflight(&cli.global, args),
+        Some(Command::Audit(args)) => records::audit(&cli.global, args),
+        Some(Command::Journal(args)) => records::journal(&cli.global, args),
+        Some(Command::Checklist(args)) => checklist::run(&cli.global, args),
         Some(Command::Demo(args)) => demo::run(&cli.global, args),
         None => interactive::run(&cli.global),
     }

@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::capability::Capabilities;
 use super::protocol::{
     Answer, EngineError, Event, Refusal, RefusalKind, Reply, RequestId, SessionInfo,
 };
 use super::store::Store;
+use crate::capability::Capabilities;
 use crate::clock::Clock;
 use crate::datafile::DataSet;
 use crate::graph::{GraphClient, Identity};
@@ -191,6 +191,9 @@ pub(crate) struct Ctx {
     pub matcher: Arc<Matcher>,
     /// Users written at once; the limiter paces them.
     pub concurrency: usize,
+    /// Not signed in (`SignIn::Offline`): nothing can be read back from the tenant, so
+    /// open journal entries wait for a signed-in start.
+    pub offline: bool,
 }
 
 impl Ctx {

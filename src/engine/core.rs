@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::context::{Ctx, Events, Inbox};
+use super::cutover::{CutMsg, CutoverService, InventoryFacts};
 use super::directory::{DirMsg, DirNews, DirectoryService, Lookup};
+use super::inventory::{InvMsg, InventoryService};
 use super::migration::{MigMsg, MigrationService, Need};
 use super::protocol::{
     Answer, Command, EngineLoad, Event, RefusalKind, Request, RequestId, SessionCommand,
@@ -23,6 +25,8 @@ use crate::graph::{CallRecord, GraphClient, Identity};
 pub(crate) enum Internal {
     Directory(DirMsg),
     Migration(MigMsg),
+    Cutover(CutMsg),
+    Inventory(InvMsg),
     SignedIn {
         request: RequestId,
         result: Result<(GraphClient, Identity), String>,
@@ -44,12 +48,21 @@ pub(crate) struct Parts {
     pub delegated: Option<DelegatedSignIn>,
     /// The sign-in itself, for incremental consent.
     pub auth: Option<Arc<tokio::sync::Mutex<crate::graph::auth::Session>>>,
+    /// The configured waves (`[[waves]]`).
+    pub waves: Vec<crate::rollout::Wave>,
+    /// The exports the dependency inventory reads (`[inventory]`).
+    pub inventory: crate::config::InventorySources,
 }
 
 struct Core {
     ctx: Ctx,
     directory: DirectoryService,
     migration: MigrationService,
+    cutover: CutoverService,
+    inventory: InventoryService,
+    /// Cutover requests that came while the inventory was being built: their interlocks
+    /// and checks need it.
+    deferred: Vec<(RequestId, Command)>,
     delegated: Option<DelegatedSignIn>,
     auth: Option<Arc<tokio::sync::Mutex<crate::graph::auth::Session>>>,
     internal: mpsc::UnboundedSender<Internal>,
@@ -76,6 +89,8 @@ pub(crate) async fn run(parts: Parts, mut requests: mpsc::Receiver<Request>) {
         reload,
         delegated,
         auth,
+        waves,
+        inventory,
     } = parts;
     // Every Graph call, for the activity log; forwarded apart from the loop, so a slow
     // front end holds up only this forwarding.
@@ -89,9 +104,14 @@ pub(crate) async fn run(parts: Parts, mut requests: mpsc::Receiver<Request>) {
     }
     let dir_inbox = Inbox::new(internal.clone(), Internal::Directory);
     let mig_inbox = Inbox::new(internal.clone(), Internal::Migration);
+    let cut_inbox = Inbox::new(internal.clone(), Internal::Cutover);
+    let inv_inbox = Inbox::new(internal.clone(), Internal::Inventory);
     let mut core = Core {
         directory: DirectoryService::new(&ctx, dir_inbox, methods_ttl),
         migration: MigrationService::new(mig_inbox, config_group, reload),
+        cutover: CutoverService::new(cut_inbox, waves),
+        inventory: InventoryService::new(inv_inbox, inventory),
+        deferred: Vec::new(),
         ctx,
         delegated,
         auth,
@@ -111,7 +131,10 @@ pub(crate) async fn run(parts: Parts, mut requests: mpsc::Receiver<Request>) {
         .events
         .send(Event::Data(core.ctx.data.clone()))
         .await;
+    core.record_datafiles();
     core.migration.start(&core.ctx, sync_interval).await;
+    core.cutover.start(&core.ctx);
+    core.inventory.start(&core.ctx);
 
     let mut load_tick = tokio::time::interval(Duration::from_millis(500));
     load_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -169,6 +192,18 @@ impl Core {
             Command::Session(SessionCommand::Consent(c)) => self.consent(id, c).await,
             Command::Directory(d) => self.directory.command(&self.ctx, id, d).await,
             Command::Records(r) => super::records::command(&self.ctx, id, r),
+            Command::Inventory(c) => self.inventory.command(&self.ctx, id, c).await,
+            c @ (Command::Rollout(_)
+            | Command::Federation(_)
+            | Command::Preflight
+            | Command::Checklist(_)) => {
+                if self.inventory.is_building() {
+                    self.deferred.push((id, c));
+                    return;
+                }
+                let inventory = self.inventory_facts();
+                self.cutover.command(&self.ctx, id, c, inventory).await
+            }
             Command::Migration(m) => {
                 let needs = self
                     .migration
@@ -224,6 +259,14 @@ impl Core {
                         self.migration.members_failed(&self.ctx, &error).await
                     }
                     Some(DirNews::ResolvedForRun(Ok(()))) | None => {}
+                }
+            }
+            Internal::Cutover(m) => self.cutover.report(&self.ctx, m).await,
+            Internal::Inventory(m) => {
+                self.inventory.report(&self.ctx, m).await;
+                for (id, c) in std::mem::take(&mut self.deferred) {
+                    let inventory = self.inventory_facts();
+                    self.cutover.command(&self.ctx, id, c, inventory).await;
                 }
             }
             Internal::Migration(m) => {
@@ -285,6 +328,30 @@ impl Core {
                 }
             },
         }
+    }
+
+    /// Remember the data file(s) as loaded (the first time each hash is seen is kept):
+    /// the checklist's backup step and the rollback name the backup by it.
+    fn record_datafiles(&self) {
+        if !self.ctx.store.is_writable() || self.ctx.offline {
+            return;
+        }
+        for input in &self.ctx.data.inputs {
+            let record = super::store::DataFileRecord {
+                sha256: input.sha256.clone(),
+                size: input.size,
+                modified: input.modified,
+                first_seen: self.ctx.clock.now(),
+            };
+            if let Err(e) = self.ctx.store.record_datafile(&self.ctx.tenant, record) {
+                tracing::warn!("recording the data file for the checklist: {e}");
+            }
+        }
+    }
+
+    /// What the inventory tells the interlocks (R1, F1).
+    fn inventory_facts(&self) -> InventoryFacts {
+        self.inventory.facts()
     }
 
     /// Incremental consent for `capability`, in a task of its own (a device code may be

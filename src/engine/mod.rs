@@ -13,15 +13,15 @@
 //!   reconciliation of the journal;
 //! - `entra.rs`: the batched reads of users' methods and of the methods policy, shared by
 //!   both;
-//! - `capability.rs`: what the sign-in can do, read once from the token;
 //! - `lock.rs`: one writer per state store; `store/`: the SQLite state store.
 
-pub mod capability;
 mod client;
 mod context;
 mod core;
+mod cutover;
 mod directory;
 mod entra;
+mod inventory;
 pub mod lock;
 mod migration;
 pub mod protocol;
@@ -33,22 +33,24 @@ use std::sync::Arc;
 
 use crate::datafile::DataSet;
 
+pub use crate::capability::{Capabilities, Capability};
 pub use crate::clock::{Clock, SystemClock};
 pub use crate::graph::{Identity, TokenKind};
-pub use capability::{Capabilities, Capability};
 pub use client::{
     CallError, EngineClient, EngineEnd, EngineGone, EngineHandle, RequestIds, answer_of,
 };
 pub use migration::planfile;
 pub use protocol::{
-    Answer, Command, DirectoryCommand, DirectoryEvent, EngineError, EngineLoad, Event, GroupInfo,
-    Member, MigrationCommand, MigrationEvent, Progress, Reconciliation, RecordsCommand, Refusal,
-    RefusalKind, Reply, Request, RequestId, RunEnd, Scope, SessionCommand, SessionInfo,
-    UserMethods, UserStatus,
+    Answer, AppliedWrite, ChangeClock, ChangeReport, ChecklistCommand, ChecklistReport, Command,
+    DirectoryCommand, DirectoryEvent, DomainStatus, EngineError, EngineLoad, Event, ExportFormat,
+    FederationCommand, FederationStatus, GroupInfo, InventoryCommand, InventoryReport, Member,
+    MigrationCommand, MigrationEvent, PreflightReport, Progress, Reconciliation, RecordsCommand,
+    Refusal, RefusalKind, Reply, Request, RequestId, RolloutCommand, RolloutStatus, RunEnd, Scope,
+    SessionCommand, SessionInfo, UserMethods, UserStatus,
 };
 pub use start::{
     Access, DataUse, DomainLine, GraphCheck, Running, SignIn, StartError, StartOptions, load_data,
-    primary_domain, start,
+    primary_domain, start, start_offline,
 };
 pub use store::Store;
 

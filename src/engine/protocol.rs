@@ -18,13 +18,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::capability::Capabilities;
-use super::store::{AuditEntry, AuditFilter, JournalEntry, JournalFilter, JournalId};
+use super::store::{AuditEntry, AuditFilter, JournalEntry, JournalFilter, JournalId, Target};
+use crate::capability::Capabilities;
 use crate::datafile::DataSet;
 use crate::finding::Finding;
 use crate::graph::auth::DeviceCodePrompt;
 use crate::graph::{CallRecord, Identity};
 use crate::migrate::{EntraMethods, EntraUser, Match, MigrationSettings, Plan, Usable, UserSkip};
+use crate::rollout::{
+    Confirmation, Decision, DomainFacts, GroupReadiness, MfaBehavior, RolloutPolicyFacts, Verdict,
+    WaveReadiness,
+};
 
 /// A request's id, unique within one engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -50,6 +54,14 @@ pub enum Command {
     Directory(DirectoryCommand),
     Migration(MigrationCommand),
     Records(RecordsCommand),
+    Rollout(RolloutCommand),
+    Federation(FederationCommand),
+    /// What the sign-in can do, the methods policy against what MFA Server users use,
+    /// and the users whose methods cannot be migrated here. Answered with
+    /// [`Answer::Preflight`].
+    Preflight,
+    Inventory(InventoryCommand),
+    Checklist(ChecklistCommand),
     /// Finish in-flight writes (journaled), then stop.
     Shutdown,
 }
@@ -83,6 +95,53 @@ pub enum DirectoryCommand {
     ReadMethods { users: Vec<String> },
 }
 
+/// Staged Rollout for MFA. A change is asked twice: first with `apply: false` (the
+/// what-if: the interlocks' verdict, the blast radius, the confirmation it needs), then,
+/// confirmed, with `apply: true`, which checks again from live facts before writing.
+/// Answered with [`Answer::Change`]; a change the interlocks block (and `force` does not
+/// override) is refused as [`RefusalKind::Interlock`] with the findings.
+#[derive(Debug, Clone)]
+pub enum RolloutCommand {
+    /// The policy, its groups' readiness, every wave's readiness and next step, drift
+    /// and the propagation clock. Answered with [`Answer::Rollout`].
+    Status,
+    AddGroup {
+        group: String,
+        force: bool,
+        apply: bool,
+    },
+    RemoveGroup {
+        group: String,
+        force: bool,
+        apply: bool,
+    },
+    Enable {
+        force: bool,
+        apply: bool,
+    },
+    Disable {
+        force: bool,
+        apply: bool,
+    },
+}
+
+/// `federatedIdpMfaBehavior` per federated domain (asked twice, as for rollout).
+#[derive(Debug, Clone)]
+pub enum FederationCommand {
+    /// Every domain with its value, drift and propagation clock. Answered with
+    /// [`Answer::Federation`].
+    Status,
+    Set {
+        domain: String,
+        behavior: MfaBehavior,
+        force: bool,
+        apply: bool,
+    },
+    /// F2 in one action: `enforceMfaByFederatedIdp` on the federated domains and Staged
+    /// Rollout for MFA off.
+    Rollback { force: bool, apply: bool },
+}
+
 /// Reads of the state store's records: the write journal and the audit log, newest
 /// first, a page at a time (hundreds of thousands of rows cost one index walk a page).
 #[derive(Debug, Clone)]
@@ -101,6 +160,83 @@ pub enum RecordsCommand {
         before: Option<i64>,
         limit: usize,
     },
+}
+
+/// The dependency inventory: built at start from the data file and the configured
+/// AD FS / NPS exports; decisions are the admin's, kept in the state store and audited.
+#[derive(Debug, Clone)]
+pub enum InventoryCommand {
+    /// Every item with its decision; answered with [`Answer::Inventory`].
+    Status,
+    /// Read the data file's services and the exports again (after new exports).
+    Reload,
+    /// Decide an item: the path taken (`None`: the recommended one), its status and a
+    /// note. Answered with the inventory as it now is.
+    Decide {
+        item: String,
+        path: Option<crate::inventory::PathKind>,
+        status: crate::inventory::Status,
+        note: Option<String>,
+    },
+    /// Which MFA provider a relying party sends users to, rule by rule; answered with
+    /// [`Answer::Why`].
+    Why {
+        relying_party: String,
+        sids: Vec<String>,
+    },
+    /// Write the inventory as CSV or Markdown (a new private file); answered with
+    /// [`Answer::Written`].
+    Export { path: PathBuf, format: ExportFormat },
+}
+
+/// The cutover checklist (checklist.md): live checks, ticks, the end state, the report.
+#[derive(Debug, Clone)]
+pub enum ChecklistCommand {
+    /// Every step judged now, with the rollback plan's exact writes; answered with
+    /// [`Answer::Checklist`].
+    Status,
+    /// Choose (or change) the end state: 1, 2 or 3. Begins the checklist. Audited.
+    SetEndState(crate::checklist::EndState),
+    /// Tick (or untick) a manual step, one of the five validate checks, or a step whose
+    /// check cannot decide; with a note. Audited.
+    Tick {
+        step: String,
+        done: bool,
+        note: Option<String>,
+    },
+    /// Write the change board's Markdown report; answered with [`Answer::Written`].
+    Report { path: PathBuf },
+}
+
+/// The checklist as judged now, with the rollback plan (a what-if of its writes).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecklistReport {
+    pub tenant: String,
+    pub checklist: crate::checklist::Checklist,
+    /// What `fin.federation` waits for (empty: the gate is open).
+    pub gate: Vec<Finding>,
+    /// The rollback's exact writes and the users they move, or why they cannot be read.
+    pub rollback: Result<ChangeReport, String>,
+}
+
+/// A file format for exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Markdown,
+}
+
+/// The inventory as the admin works it: the items (with decisions), the counts, what keeps
+/// users on MFA Server, and decisions whose item is no longer in the exports.
+#[derive(Debug, Clone, Serialize)]
+pub struct InventoryReport {
+    pub inventory: crate::inventory::Inventory,
+    pub progress: crate::inventory::Progress,
+    pub keeps_users_on_mfa_server: Vec<Finding>,
+    /// Decisions kept by the store whose item the inputs no longer hold: shown, never
+    /// silently dropped.
+    pub stale_decisions: Vec<super::store::ItemDecision>,
 }
 
 /// Which members of the loaded group a migration command covers.
@@ -167,7 +303,10 @@ pub enum Answer {
     /// Groups that matched (none, one, or several sharing a name).
     Groups(Vec<GroupInfo>),
     /// Every member of the group is loaded.
-    Members { group: GroupInfo, loaded: usize },
+    Members {
+        group: GroupInfo,
+        loaded: usize,
+    },
     /// A run ended.
     Run(RunEnd),
     /// The last dry run's plans were saved.
@@ -177,9 +316,14 @@ pub enum Answer {
         digest: String,
     },
     /// The "must re-register the app" list was written.
-    Exported { path: PathBuf, users: usize },
+    Exported {
+        path: PathBuf,
+        users: usize,
+    },
     /// Automatic sync is on (the next cycle's time) or off.
-    AutoSync { next_run: Option<DateTime<Utc>> },
+    AutoSync {
+        next_run: Option<DateTime<Utc>>,
+    },
     /// Signed in as an admin (after [`SessionCommand::SignInDelegated`]).
     SignedIn(Box<SessionInfo>),
     /// A page of the journal and how many entries match in all.
@@ -192,6 +336,98 @@ pub enum Answer {
         entries: Vec<(i64, AuditEntry)>,
         total: u64,
     },
+    Rollout(Box<RolloutStatus>),
+    Inventory(Arc<InventoryReport>),
+    Checklist(Box<ChecklistReport>),
+    Why(Box<crate::inventory::Chain>),
+    /// A file was written (an export or a report).
+    Written {
+        path: PathBuf,
+        what: String,
+    },
+    Federation(Box<FederationStatus>),
+    /// A change's verdict (what-if), or the change made.
+    Change(Box<ChangeReport>),
+    Preflight(Box<PreflightReport>),
+}
+
+/// When this tool last changed a target, and how far the change has propagated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeClock {
+    pub at: DateTime<Utc>,
+    /// The audit log's action (`rollout.add_group`, `federation.set`, …).
+    pub action: String,
+    /// Past Entra's "up to 24 hours".
+    pub settled: bool,
+    /// "changed 3 h 12 min ago · takes up to 24 h (20 h 48 min left)".
+    pub text: String,
+}
+
+/// Staged Rollout for MFA as it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RolloutStatus {
+    /// The MFA rollout policy; `None` when the tenant has none yet.
+    pub policy: Option<RolloutPolicyFacts>,
+    /// The readiness of each group in the policy (direct members).
+    pub groups: Vec<GroupReadiness>,
+    /// Every configured wave, its readiness and next step.
+    pub waves: Vec<WaveReadiness>,
+    /// The next wave's suggestion ("Wave 2: 100% verified, not in rollout → add …").
+    pub next: Option<String>,
+    pub last_change: Option<ChangeClock>,
+    /// Drift, capability and cloud findings.
+    pub findings: Vec<Finding>,
+}
+
+/// A domain's federation setting as it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainStatus {
+    pub domain: DomainFacts,
+    pub last_change: Option<ChangeClock>,
+    /// The live value is not what this tool last wrote.
+    pub drift: Option<Finding>,
+}
+
+/// Every domain's federation setting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FederationStatus {
+    pub domains: Vec<DomainStatus>,
+    pub findings: Vec<Finding>,
+}
+
+/// One write a change made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedWrite {
+    pub what: String,
+    pub target: Target,
+    pub before: Option<String>,
+    /// As read back.
+    pub after: Option<String>,
+    pub journal: JournalId,
+}
+
+/// A rollout or federation change: the interlocks' verdict and decision, the blast-radius
+/// line and confirmation to show, and (applied) the writes made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeReport {
+    pub verdict: Verdict,
+    pub decision: Decision,
+    pub blast_line: String,
+    pub confirmation: Confirmation,
+    /// The exact writes a rollback makes (F2), or those of any change, before it runs.
+    pub planned: Vec<String>,
+    /// Empty for a what-if.
+    pub applied: Vec<AppliedWrite>,
+}
+
+/// Preflight: the sign-in's capabilities, the methods policy against what MFA Server users
+/// use and MFA Server's company settings, the users that cannot be migrated here.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreflightReport {
+    pub identity: Identity,
+    pub delegated: Option<Identity>,
+    pub capabilities: Capabilities,
+    pub findings: Vec<Finding>,
 }
 
 /// How a run ended.
@@ -294,6 +530,10 @@ pub enum Event {
     Migration(MigrationEvent),
     /// The answer to a request.
     Reply(Reply),
+    /// What a rollout, federation, preflight, inventory or checklist request found or
+    /// changed, for every pane and the header (drift, the propagation clock), whoever
+    /// asked.
+    Cutover(Box<Answer>),
     /// A failure the front end shows (and the log holds): of background work (automatic
     /// sync, start-up reconciliation) or along the way of a request (`request` set).
     Error(EngineError),

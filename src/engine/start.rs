@@ -39,6 +39,30 @@ pub enum SignIn {
     /// Already signed in (the demo and the tests sign in with the simulated tenant's
     /// token).
     Ready(Session),
+    /// No sign-in: the tool's own records and local decisions (`audit`, `journal`,
+    /// `inventory --decide`). Every Graph call is refused before it leaves; the tenant is
+    /// the one the store holds, or `--tenant` when it holds several; the actor the
+    /// local account.
+    Offline,
+}
+
+/// The token source of an offline engine: every request is refused before it leaves.
+struct OfflineToken;
+
+impl crate::graph::auth::TokenSource for OfflineToken {
+    fn token(
+        &self,
+    ) -> futures::future::BoxFuture<'_, Result<crate::graph::auth::AccessToken, AuthError>> {
+        Box::pin(async {
+            Err(AuthError::Config(
+                "this command works offline on the state store: it does not sign in".into(),
+            ))
+        })
+    }
+
+    fn describe(&self) -> &'static str {
+        "offline (no sign-in)"
+    }
 }
 
 /// Whether this process writes the state store.
@@ -290,19 +314,119 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
     };
     let data = Arc::new(data);
 
-    // 3. The session.
-    let root = GraphRoot::resolve(config.cloud, config.graph_url.as_deref())
-        .map_err(|e| StartError::Config(e.to_string()))?;
-    let (session, signed_in_here) = match how {
+    // 3. The store (the lock decides whether it is written).
+    let store = match lock {
+        Some(lock) => Store::open(lock, clock.clone())?,
+        None => Store::open_read_only(&config.state_dir, clock.clone())?,
+    };
+
+    // 4. The session, and one cheap call that proves the token.
+    let is_offline = matches!(how, SignIn::Offline);
+    let signed = match how {
+        SignIn::Offline => offline(&config, &store)?,
         SignIn::AsConfigured { default, prompt } => {
             let mut o = SignInOptions::from_config(&config, default)?;
             o.prompt = Some(prompt);
             o.capabilities = capabilities;
-            (sign_in(o).await?, true)
+            let session = sign_in(o).await?;
+            online(
+                &config,
+                session,
+                true,
+                limits,
+                name_tenant,
+                refuse_unauthorized,
+            )
+            .await?
         }
-        SignIn::Ready(session) => (session, false),
+        SignIn::Ready(session) => {
+            online(
+                &config,
+                session,
+                false,
+                limits,
+                name_tenant,
+                refuse_unauthorized,
+            )
+            .await?
+        }
     };
-    let delegated = signed_in_here;
+    let Signed {
+        client,
+        identity,
+        refused,
+        graph,
+        calls,
+        delegated,
+        auth,
+        describe,
+    } = signed;
+
+    // 6. The engine.
+    settings.set_cloud(identity.cloud);
+    let (req_tx, req_rx) = mpsc::channel(channel_capacity());
+    let (ev_tx, ev_rx) = mpsc::channel(channel_capacity());
+    let engine_session = EngineSession::new(client, identity, read_only.clone(), refused);
+    let info = engine_session.info();
+    let reload_config = config.clone();
+    let ctx = Ctx {
+        tenant: tenant_of(&engine_session.identity),
+        matcher: Arc::new(Matcher::new(&data, &settings)),
+        session: engine_session,
+        store,
+        events: Events::new(ev_tx),
+        clock,
+        data: data.clone(),
+        settings,
+        concurrency: config.graph.concurrency.max(1),
+        offline: is_offline,
+    };
+    let parts = Parts {
+        ctx,
+        calls,
+        config_group: config.group.clone(),
+        sync_interval,
+        methods_ttl,
+        reload: reload.then(|| -> DataLoader { Arc::new(move || load_data(&reload_config)) }),
+        delegated,
+        auth,
+        waves: config.waves.clone(),
+        inventory: config.inventory.clone(),
+    };
+    tokio::spawn(core::run(parts, req_rx));
+    Ok(Running {
+        engine: EngineHandle::new(EngineClient::new(req_tx), ev_rx),
+        session: info,
+        data,
+        read_only,
+        graph,
+        auth: describe,
+    })
+}
+
+/// What sign-in gave the engine.
+struct Signed {
+    client: GraphClient,
+    identity: Identity,
+    refused: Vec<crate::graph::auth::RefusedCapability>,
+    graph: GraphCheck,
+    calls: Option<mpsc::UnboundedReceiver<crate::graph::CallRecord>>,
+    delegated: Option<DelegatedSignIn>,
+    auth: Option<Arc<tokio::sync::Mutex<Session>>>,
+    describe: (&'static str, &'static str),
+}
+
+/// A signed-in session: its client, the 401 check, the tenant's budget.
+async fn online(
+    config: &Config,
+    session: Session,
+    signed_in_here: bool,
+    limits: Option<Limits>,
+    name_tenant: bool,
+    refuse_unauthorized: bool,
+) -> Result<Signed, StartError> {
+    let root = GraphRoot::resolve(config.cloud, config.graph_url.as_deref())
+        .map_err(|e| StartError::Config(e.to_string()))?;
     let limits = limits.unwrap_or_else(|| Limits::from_settings(&config.graph));
     let (observer, calls) = {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -316,7 +440,7 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         tracing::warn!("sign-in: {f}");
     }
 
-    // 4. One cheap call proves the token before anything waits on Graph: a token Graph
+    // One cheap call proves the token before anything waits on Graph: a token Graph
     // refuses (expired, for another resource) stops here with what to do, instead of
     // every later call failing.
     let mut identity = session.identity.clone();
@@ -363,54 +487,92 @@ pub async fn start(opts: StartOptions) -> Result<Running, StartError> {
         Ok(Err(e)) => tracing::warn!("counting the tenant's users for its Graph budget: {e}"),
         Err(_) => tracing::warn!("counting the tenant's users: no answer in 30 s"),
     }
-
-    // 5. The store.
-    let store = match lock {
-        Some(lock) => Store::open(lock, clock.clone())?,
-        None => Store::open_read_only(&config.state_dir, clock.clone())?,
-    };
-
-    // 6. The engine.
-    settings.set_cloud(identity.cloud);
-    let (req_tx, req_rx) = mpsc::channel(channel_capacity());
-    let (ev_tx, ev_rx) = mpsc::channel(channel_capacity());
-    let engine_session =
-        EngineSession::new(client, identity, read_only.clone(), session.refused.clone());
-    let info = engine_session.info();
-    let reload_config = config.clone();
-    let ctx = Ctx {
-        tenant: tenant_of(&engine_session.identity),
-        matcher: Arc::new(Matcher::new(&data, &settings)),
-        session: engine_session,
-        store,
-        events: Events::new(ev_tx),
-        clock,
-        data: data.clone(),
-        settings,
-        concurrency: config.graph.concurrency.max(1),
-    };
-    let parts = Parts {
-        ctx,
+    Ok(Signed {
+        client,
+        identity,
+        refused: session.refused.clone(),
+        graph,
         calls: Some(calls),
-        config_group: config.group.clone(),
-        sync_interval,
-        methods_ttl,
-        reload: reload.then(|| -> DataLoader { Arc::new(move || load_data(&reload_config)) }),
-        delegated: delegated.then(|| DelegatedSignIn {
+        delegated: signed_in_here.then(|| DelegatedSignIn {
             config: config.clone(),
             options,
         }),
-        auth: signed_in_here.then(|| Arc::new(tokio::sync::Mutex::new(session.clone()))),
-    };
-    tokio::spawn(core::run(parts, req_rx));
-    Ok(Running {
-        engine: EngineHandle::new(EngineClient::new(req_tx), ev_rx),
-        session: info,
-        data,
-        read_only,
-        graph,
-        auth: (session.kind.name(), session.tokens.describe()),
+        describe: (session.kind.name(), session.tokens.describe()),
+        auth: signed_in_here.then(|| Arc::new(tokio::sync::Mutex::new(session))),
     })
+}
+
+/// No sign-in: the tenant the store holds (or `--tenant`), a client that refuses every
+/// call, the local account as the actor.
+fn offline(config: &Config, store: &Store) -> Result<Signed, StartError> {
+    let tenants = store.tenants()?;
+    let tenant = match (config.tenant.as_deref(), tenants.as_slice()) {
+        (Some(t), _) if tenants.iter().any(|x| x.eq_ignore_ascii_case(t)) => t.to_string(),
+        (_, [one]) => one.clone(),
+        (_, []) => config.tenant.clone().unwrap_or_default(),
+        (_, many) => {
+            return Err(StartError::Config(format!(
+                "the state store holds records of {} tenants ({}): pass --tenant with the \
+                 tenant id of the one to use",
+                many.len(),
+                many.join(", ")
+            )));
+        }
+    };
+    let root = GraphRoot::resolve(config.cloud, config.graph_url.as_deref())
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    let options = ClientOptions::new(root.clone(), Limits::from_settings(&config.graph));
+    let client = GraphClient::new(Arc::new(OfflineToken), options)
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    let identity = Identity {
+        tenant_id: tenant,
+        tenant_name: None,
+        cloud: config.cloud,
+        account: local_account(),
+        kind: crate::graph::TokenKind::Delegated,
+        roles: Vec::new(),
+        permissions: Vec::new(),
+        expires_at: None,
+        simulated: root.is_loopback(),
+    };
+    Ok(Signed {
+        client,
+        identity,
+        refused: Vec::new(),
+        graph: GraphCheck {
+            root: root.as_str().to_string(),
+            host: root.host(),
+            reachable: false,
+            unauthorized: false,
+            domains: Vec::new(),
+            error: Some("offline: not asked".into()),
+        },
+        calls: None,
+        delegated: None,
+        auth: None,
+        describe: ("offline", "offline (no sign-in)"),
+    })
+}
+
+/// Who acts when nobody signed in: the operating system's account, marked local.
+fn local_account() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!(
+        "{} (local account, not signed in)",
+        crate::safe_text::terminal(&user)
+    )
+}
+
+/// Start an engine that reads only this tool's own records (`audit`, `journal`): no
+/// sign-in, no data file, the state store read-only.
+pub async fn start_offline(config: Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
+    let mut o = StartOptions::new(config, SignIn::Offline, Access::ReadOnly);
+    o.clock = clock;
+    o.data = DataUse::Skip;
+    o.reload = false;
+    start(o).await
 }
 
 /// The refusal a writer got, as the reason this process only reads.

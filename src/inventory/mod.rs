@@ -171,6 +171,37 @@ impl Inventory {
         why::chain(&self.exports, &self.farm, relying_party, subject)
     }
 
+    /// Whether anything was read: the data file's services or an export. With neither,
+    /// nothing can be said about dependencies (F1 says so).
+    pub fn has_sources(&self) -> bool {
+        self.data_file_services || !self.files.is_empty()
+    }
+
+    /// One blocking finding under `rule` per dependency that is not done (nor won't do):
+    /// what the federation switch (F1) and the checklist's `fin.dependencies` wait for.
+    pub fn not_done(&self, rule: &crate::finding::RuleId) -> Vec<Finding> {
+        self.items
+            .iter()
+            .filter(|i| i.needs_decision() && !i.status().is_closed())
+            .map(|i| {
+                let decided = match &i.decision {
+                    Some(d) => format!("{}: {}", d.status.label(), d.path.label()),
+                    None => format!("undecided; recommended: {}", i.path.label()),
+                };
+                Finding::blocking(
+                    rule.clone(),
+                    Inventory::subject(i),
+                    format!(
+                        "{} \"{}\" still depends on MFA Server ({decided})",
+                        i.kind.label(),
+                        i.name
+                    ),
+                )
+                .with_fix("finish it and mark it done in Dependencies (`s`), or decide won't do")
+            })
+            .collect()
+    }
+
     /// Items that need a decision and have none.
     pub fn undecided(&self) -> impl Iterator<Item = &Item> {
         self.items

@@ -372,7 +372,7 @@ pub fn read_files(adfs: &[PathBuf], nps: &[PathBuf]) -> Result<Exports, ExportEr
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ExportError> {
-    std::fs::read(path).map_err(|e| ExportError {
+    crate::fsx::read_bounded(path, crate::fsx::ReadKind::Export).map_err(|e| ExportError {
         file: path.display().to_string(),
         place: "the file".into(),
         found: format!("it cannot be read ({e})"),

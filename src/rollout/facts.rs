@@ -178,7 +178,7 @@ impl Member {
 }
 
 /// The Staged Rollout policy for `multiFactorAuthentication`, as read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RolloutPolicyFacts {
     pub id: String,
     pub display_name: String,
@@ -349,7 +349,7 @@ impl fmt::Display for FederationValue {
 }
 
 /// A domain of the tenant with what the federation rules need.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DomainFacts {
     pub name: String,
     /// `authenticationType == Federated`; a managed domain has no federation setting.
@@ -377,6 +377,13 @@ impl DomainFacts {
             ),
             users,
         }
+    }
+}
+
+/// Serialised as the audit log writes it: the Graph value, or `unset`.
+impl Serialize for FederationValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.audit_text())
     }
 }
 

@@ -38,9 +38,8 @@ pub use interlocks::{
     check_enable, check_remove_group,
 };
 pub use preflight::{
-    Availability, Capabilities, Capability, CapabilityCheck, CompanyDefaults, MethodPolicy,
-    MfaServerUsage, PolicyMethods, SignIn, capabilities, check_methods, require_staged_rollout,
-    unmigratable,
+    CompanyDefaults, MethodPolicy, MfaServerUsage, PolicyMethods, access_findings, check_methods,
+    require_federation, require_staged_rollout, unmigratable,
 };
 pub use readiness::{
     Gauge, GaugeKind, GroupReadiness, NestedGroup, NextStep, Tally, Tone, WaveReadiness, next_wave,

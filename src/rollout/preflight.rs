@@ -11,6 +11,7 @@
 
 use serde::Serialize;
 
+use crate::capability::{Capabilities, Capability};
 use crate::cloud::Cloud;
 use crate::datafile::{
     DataSet, MfaMethod, MobileAppMode, ParseName, PhoneCallMode, TextMessageMode,
@@ -27,293 +28,76 @@ use super::text;
 // The sign-in's capabilities
 // ---------------------------------------------------------------------------------
 
-/// What preflight needs to know of the sign-in (read from the token's claims).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SignIn {
-    /// A signed-in admin (device code, Azure CLI, a delegated token); else app-only.
-    pub delegated: bool,
-    pub account: String,
-    /// Directory roles (delegated) by name.
-    pub roles: Vec<String>,
-    /// Delegated scopes, or the application's permissions.
-    pub permissions: Vec<String>,
-    pub cloud: Cloud,
-}
-
-impl SignIn {
-    pub fn from_identity(id: &Identity) -> SignIn {
-        SignIn {
-            delegated: id.kind == TokenKind::Delegated,
-            account: id.account.clone(),
-            roles: id.roles.clone(),
-            permissions: id.permissions.clone(),
-            cloud: id.cloud,
-        }
-    }
-
-    fn has_permission(&self, any_of: &[&str]) -> bool {
-        self.permissions
-            .iter()
-            .any(|p| any_of.iter().any(|a| a.eq_ignore_ascii_case(p.trim())))
-    }
-
-    fn has_role(&self, any_of: &[&str]) -> bool {
-        self.roles
-            .iter()
-            .any(|r| any_of.iter().any(|a| a.eq_ignore_ascii_case(r.trim())))
-    }
-}
-
-/// Something the tool does that needs particular access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Capability {
-    /// Write users' authentication methods (the migration).
-    Migrate,
-    /// Read the authentication methods policy.
-    ReadMethodsPolicy,
-    /// Manage Staged Rollout for MFA.
-    StagedRollout,
-    /// Change `federatedIdpMfaBehavior`.
-    Federation,
-}
-
-impl Capability {
-    pub const ALL: [Capability; 4] = [
-        Capability::Migrate,
-        Capability::ReadMethodsPolicy,
-        Capability::StagedRollout,
-        Capability::Federation,
+/// The capabilities of the sign-in as preflight findings (PRE-ACCESS), one each: what it
+/// can do, what it may (the token does not show its roles), and what it cannot with the
+/// reason and the fix. The verdicts are [`crate::capability`]'s, the one place that reads
+/// them from the token.
+pub fn access_findings(caps: &Capabilities, identity: &Identity) -> Vec<Finding> {
+    let who = format!(
+        "{} sign-in as {}",
+        match identity.kind {
+            TokenKind::Delegated => "delegated",
+            TokenKind::AppOnly => "app-only",
+        },
+        crate::safe_text::terminal(&identity.account)
+    );
+    let rows: [(&str, &Capability); 5] = [
+        ("migrate users' methods", &caps.write_methods),
+        ("read the authentication methods policy", &caps.read_policy),
+        ("manage Staged Rollout for MFA", &caps.manage_rollout),
+        ("change federatedIdpMfaBehavior", &caps.manage_federation),
+        ("record changes in the state store", &caps.write_store),
     ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Capability::Migrate => "migrate users' methods",
-            Capability::ReadMethodsPolicy => "read the authentication methods policy",
-            Capability::StagedRollout => "manage Staged Rollout for MFA",
-            Capability::Federation => "change federatedIdpMfaBehavior",
-        }
-    }
-
-    /// Delegated scopes or application permissions any one of which is enough
-    /// (graph-api.md §2, §4.10, §5, §6).
-    fn permissions(self) -> &'static [&'static str] {
-        match self {
-            Capability::Migrate => &["UserAuthenticationMethod.ReadWrite.All"],
-            Capability::ReadMethodsPolicy => &[
-                "Policy.Read.AuthenticationMethod",
-                "Policy.ReadWrite.AuthenticationMethod",
-                "Policy.Read.All",
-            ],
-            // Creating a policy lists Directory.ReadWrite.All as least privileged and
-            // adding a group lists Policy.ReadWrite.HybridAuthentication; each names the
-            // other as the higher one, so either does both.
-            Capability::StagedRollout => &[
-                "Policy.ReadWrite.HybridAuthentication",
-                "Directory.ReadWrite.All",
-            ],
-            Capability::Federation => &[
-                "Domain-InternalFederation.ReadWrite.All",
-                "Domain.ReadWrite.All",
-                "Directory.AccessAsUser.All",
-            ],
-        }
-    }
-
-    /// Directory roles a delegated sign-in needs, any one of them.
-    fn roles(self) -> &'static [&'static str] {
-        match self {
-            Capability::Migrate => &[
-                "Authentication Administrator",
-                "Privileged Authentication Administrator",
-                "Global Administrator",
-            ],
-            Capability::ReadMethodsPolicy => &[
-                "Authentication Policy Administrator",
-                "Global Reader",
-                "Security Reader",
-                "Security Administrator",
-                "Global Administrator",
-            ],
-            Capability::StagedRollout => &["Hybrid Identity Administrator", "Global Administrator"],
-            Capability::Federation => &[
-                "Hybrid Identity Administrator",
-                "Domain Name Administrator",
-                "External Identity Provider Administrator",
-                "Security Administrator",
-                "Global Administrator",
-            ],
-        }
-    }
-}
-
-/// Whether the sign-in can do something.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum Availability {
-    Available,
-    /// Probably, but the token does not show everything (Graph decides).
-    Uncertain {
-        reason: String,
-    },
-    Unavailable {
-        reason: String,
-        fix: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CapabilityCheck {
-    pub capability: Capability,
-    pub availability: Availability,
-}
-
-/// The sign-in's capabilities, for the header, the preflight view and `preflight --json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Capabilities {
-    pub sign_in: SignIn,
-    pub checks: Vec<CapabilityCheck>,
-    /// Staged Rollout needs a signed-in admin: offer the device-code sign-in.
-    pub offer_device_code: bool,
-}
-
-fn check(s: &SignIn, c: Capability) -> Availability {
-    if c == Capability::StagedRollout {
-        if s.cloud == Cloud::China {
-            return Availability::Unavailable {
-                reason: "the Staged Rollout API is not available in the China cloud (21Vianet)"
-                    .into(),
-                fix: "cut over per domain with federatedIdpMfaBehavior instead".into(),
-            };
-        }
-        if !s.delegated {
-            return Availability::Unavailable {
-                reason: "Staged Rollout accepts delegated (signed-in admin) tokens only; this \
-                         sign-in is app-only"
-                    .into(),
-                fix: "sign in with a device code as a Hybrid Identity Administrator".into(),
-            };
-        }
-    }
-    let perms = c.permissions();
-    if !s.has_permission(perms) {
-        if s.permissions.is_empty() {
-            return Availability::Uncertain {
-                reason: "the token lists no scopes or permissions: Graph decides".into(),
-            };
-        }
-        return Availability::Unavailable {
-            reason: format!("the token has none of {}", perms.join(", ")),
-            fix: format!(
-                "grant {} ({}) and sign in again",
-                perms[0],
-                if s.delegated {
-                    "delegated"
-                } else {
-                    "application"
-                }
+    rows.into_iter()
+        .map(|(what, c)| match c {
+            Capability::Available => Finding::info(
+                Rule::Access,
+                FindingSubject::Tenant,
+                format!("can {what} ({who})"),
             ),
-        };
-    }
-    if s.delegated && !s.has_role(c.roles()) {
-        let roles = c.roles();
-        if s.roles.is_empty() {
-            return Availability::Uncertain {
-                reason: format!(
-                    "the token names no directory role: Graph decides (needs {})",
-                    roles[0]
-                ),
-            };
-        }
-        return Availability::Unavailable {
-            reason: format!(
-                "the signed-in account has none of the roles {}",
-                roles.join(", ")
+            Capability::Unverified { note } => Finding::warning(
+                Rule::Access,
+                FindingSubject::Tenant,
+                format!("may {what}: {note}"),
             ),
-            fix: format!("activate {} for {} and sign in again", roles[0], s.account),
-        };
-    }
-    Availability::Available
-}
-
-/// What the sign-in can do.
-pub fn capabilities(s: &SignIn) -> Capabilities {
-    let checks: Vec<CapabilityCheck> = Capability::ALL
-        .into_iter()
-        .map(|c| CapabilityCheck {
-            capability: c,
-            availability: check(s, c),
+            Capability::Unavailable { reason, fix } => Finding::blocking(
+                Rule::Access,
+                FindingSubject::Tenant,
+                format!("cannot {what}: {reason}"),
+            )
+            .with_fix(fix.clone()),
         })
-        .collect();
-    Capabilities {
-        sign_in: s.clone(),
-        offer_device_code: !s.delegated && s.cloud != Cloud::China,
-        checks,
-    }
-}
-
-impl Capabilities {
-    pub fn get(&self, c: Capability) -> Option<&Availability> {
-        self.checks
-            .iter()
-            .find(|x| x.capability == c)
-            .map(|x| &x.availability)
-    }
-
-    pub fn can(&self, c: Capability) -> bool {
-        !matches!(self.get(c), Some(Availability::Unavailable { .. }))
-    }
-
-    /// One finding per capability (PRE-ACCESS).
-    pub fn findings(&self) -> Vec<Finding> {
-        let who = format!(
-            "{} sign-in as {}",
-            if self.sign_in.delegated {
-                "delegated"
-            } else {
-                "app-only"
-            },
-            self.sign_in.account
-        );
-        self.checks
-            .iter()
-            .map(|c| match &c.availability {
-                Availability::Available => Finding::info(
-                    Rule::Access,
-                    FindingSubject::Tenant,
-                    format!("can {} ({who})", c.capability.label()),
-                ),
-                Availability::Uncertain { reason } => Finding::warning(
-                    Rule::Access,
-                    FindingSubject::Tenant,
-                    format!("may {}: {reason}", c.capability.label()),
-                ),
-                Availability::Unavailable { reason, fix } => Finding::blocking(
-                    Rule::Access,
-                    FindingSubject::Tenant,
-                    format!("cannot {}: {reason}", c.capability.label()),
-                )
-                .with_fix(fix.clone()),
-            })
-            .collect()
-    }
+        .collect()
 }
 
 /// The refusal a Staged Rollout service gives before any Graph call: an app-only
-/// sign-in (every featureRolloutPolicy page: "Application: Not supported") or the China
-/// cloud.
-pub fn require_staged_rollout(s: &SignIn) -> Option<Finding> {
-    match check(s, Capability::StagedRollout) {
-        Availability::Unavailable { reason, fix } if !s.delegated || s.cloud == Cloud::China => {
-            Some(
-                Finding::blocking(
-                    Rule::Access,
-                    FindingSubject::Tenant,
-                    format!("cannot manage Staged Rollout: {reason}"),
-                )
-                .with_fix(fix),
+/// sign-in (every featureRolloutPolicy page: "Application: Not supported"), the China
+/// cloud, or missing permissions or roles.
+pub fn require_staged_rollout(caps: &Capabilities) -> Option<Finding> {
+    match &caps.manage_rollout {
+        Capability::Unavailable { reason, fix } => Some(
+            Finding::blocking(
+                Rule::Access,
+                FindingSubject::Tenant,
+                format!("cannot manage Staged Rollout: {reason}"),
             )
-        }
+            .with_fix(fix.clone()),
+        ),
+        _ => None,
+    }
+}
+
+/// The refusal a federation service gives before any Graph call.
+pub fn require_federation(caps: &Capabilities) -> Option<Finding> {
+    match &caps.manage_federation {
+        Capability::Unavailable { reason, fix } => Some(
+            Finding::blocking(
+                Rule::Access,
+                FindingSubject::Tenant,
+                format!("cannot change the federation setting: {reason}"),
+            )
+            .with_fix(fix.clone()),
+        ),
         _ => None,
     }
 }
@@ -625,10 +409,9 @@ pub fn check_methods(p: &PolicyMethods, u: &MfaServerUsage) -> Vec<Finding> {
 // ---------------------------------------------------------------------------------
 
 /// Users whose methods cannot be migrated in this cloud or with this sign-in (PRE-USERS).
-pub fn unmigratable(u: &MfaServerUsage, caps: &Capabilities) -> Vec<Finding> {
+pub fn unmigratable(u: &MfaServerUsage, caps: &Capabilities, cloud: Cloud) -> Vec<Finding> {
     let mut out = Vec::new();
-    let cloud = caps.sign_in.cloud;
-    if !caps.can(Capability::Migrate) && u.users > 0 {
+    if !caps.write_methods.is_available() && u.users > 0 {
         out.push(
             Finding::blocking(
                 Rule::Unmigratable,
@@ -694,14 +477,22 @@ mod tests {
     use super::*;
     use crate::finding::{RuleId, Severity};
 
-    fn delegated(roles: &[&str], scopes: &[&str]) -> SignIn {
-        SignIn {
-            delegated: true,
+    fn identity(kind: TokenKind, roles: &[&str], scopes: &[&str], cloud: Cloud) -> Identity {
+        Identity {
+            tenant_id: "t".into(),
+            tenant_name: None,
+            cloud,
             account: "admin@contoso.com".into(),
+            kind,
             roles: roles.iter().map(|s| s.to_string()).collect(),
             permissions: scopes.iter().map(|s| s.to_string()).collect(),
-            cloud: Cloud::Global,
+            expires_at: None,
+            simulated: false,
         }
+    }
+
+    fn delegated(roles: &[&str], scopes: &[&str]) -> Identity {
+        identity(TokenKind::Delegated, roles, scopes, Cloud::Global)
     }
 
     const ALL_SCOPES: [&str; 4] = [
@@ -713,68 +504,68 @@ mod tests {
 
     #[test]
     fn a_full_delegated_admin_can_do_everything() {
-        let s = delegated(
+        let id = delegated(
             &[
                 "Authentication Administrator",
                 "Hybrid Identity Administrator",
-                "Authentication Policy Administrator",
+                "Global Reader",
             ],
             &ALL_SCOPES,
         );
-        let c = capabilities(&s);
-        assert!(Capability::ALL.into_iter().all(|x| c.can(x)));
-        assert!(!c.offer_device_code);
-        assert!(require_staged_rollout(&s).is_none());
-        assert!(c.findings().iter().all(|f| f.severity == Severity::Info));
+        let c = Capabilities::of(&id, None, None);
+        assert!(require_staged_rollout(&c).is_none());
+        assert!(require_federation(&c).is_none());
+        let f = access_findings(&c, &id);
+        assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:#?}");
     }
 
     #[test]
-    fn an_app_only_token_cannot_manage_staged_rollout_and_is_offered_a_device_code() {
-        let s = SignIn {
-            delegated: false,
-            roles: Vec::new(),
-            ..delegated(&[], &ALL_SCOPES)
-        };
-        let c = capabilities(&s);
-        assert!(!c.can(Capability::StagedRollout));
-        assert!(c.can(Capability::Migrate), "roles are not asked of an app");
-        assert!(c.offer_device_code);
-        let f = require_staged_rollout(&s).expect("refused");
+    fn an_app_only_token_cannot_manage_staged_rollout_and_is_told_to_sign_in() {
+        let id = identity(TokenKind::AppOnly, &[], &ALL_SCOPES, Cloud::Global);
+        let c = Capabilities::of(&id, None, None);
+        assert!(
+            c.write_methods.is_available(),
+            "roles are not asked of an app"
+        );
+        let f = require_staged_rollout(&c).expect("refused");
         assert_eq!(f.rule, RuleId::from(Rule::Access));
-        assert!(f.text.contains("delegated"), "{}", f.text);
+        assert!(f.text.contains("app-only"), "{}", f.text);
         assert!(f.fix.as_deref().unwrap_or_default().contains("device code"));
+        assert!(
+            access_findings(&c, &id)
+                .iter()
+                .any(|f| f.is_blocking() && f.text.contains("Staged Rollout"))
+        );
     }
 
     #[test]
     fn missing_scopes_roles_and_the_china_cloud_are_named() {
-        let s = delegated(&["Global Reader"], &["Policy.Read.All"]);
-        let c = capabilities(&s);
-        let Some(Availability::Unavailable { reason, fix }) = c.get(Capability::Migrate) else {
-            panic!("{:?}", c.get(Capability::Migrate))
+        let id = delegated(&["Global Reader"], &["Policy.Read.All"]);
+        let c = Capabilities::of(&id, None, None);
+        let Capability::Unavailable { reason, fix } = &c.write_methods else {
+            panic!("{:?}", c.write_methods)
         };
-        assert!(
-            reason.contains("UserAuthenticationMethod.ReadWrite.All"),
-            "{reason}"
-        );
+        assert!(reason.contains("no permission that writes"), "{reason}");
         assert!(fix.contains("grant"));
-        assert!(c.can(Capability::ReadMethodsPolicy));
-        let s = delegated(&["Helpdesk Administrator"], &ALL_SCOPES);
-        let Some(Availability::Unavailable { reason, .. }) =
-            capabilities(&s).get(Capability::StagedRollout).cloned()
-        else {
-            panic!()
-        };
-        assert!(reason.contains("Hybrid Identity Administrator"), "{reason}");
-        let s = delegated(&[], &ALL_SCOPES);
-        assert!(matches!(
-            capabilities(&s).get(Capability::Migrate),
-            Some(Availability::Uncertain { .. })
-        ));
-        let s = SignIn {
-            cloud: Cloud::China,
-            ..delegated(&["Global Administrator"], &ALL_SCOPES)
-        };
-        assert!(require_staged_rollout(&s).is_some_and(|f| f.text.contains("21Vianet")));
+        assert!(c.read_policy.is_available());
+        let id = delegated(&["Helpdesk Administrator"], &ALL_SCOPES);
+        let f = require_staged_rollout(&Capabilities::of(&id, None, None)).expect("refused");
+        assert!(
+            f.fix
+                .as_deref()
+                .unwrap_or_default()
+                .contains("Hybrid Identity Administrator")
+        );
+        let id = identity(
+            TokenKind::Delegated,
+            &["Global Administrator"],
+            &ALL_SCOPES,
+            Cloud::China,
+        );
+        assert!(
+            require_staged_rollout(&Capabilities::of(&id, None, None))
+                .is_some_and(|f| f.text.contains("21Vianet"))
+        );
     }
 
     fn usage() -> MfaServerUsage {
@@ -845,11 +636,13 @@ mod tests {
 
     #[test]
     fn users_that_cannot_be_migrated_here_are_counted() {
-        let s = SignIn {
-            cloud: Cloud::China,
-            ..delegated(&["Authentication Administrator"], &ALL_SCOPES)
-        };
-        let f = unmigratable(&usage(), &capabilities(&s));
+        let id = identity(
+            TokenKind::Delegated,
+            &["Authentication Administrator"],
+            &ALL_SCOPES,
+            Cloud::China,
+        );
+        let f = unmigratable(&usage(), &Capabilities::of(&id, None, None), Cloud::China);
         let texts: Vec<&str> = f.iter().map(|x| x.text.as_str()).collect();
         assert!(
             texts
@@ -863,7 +656,11 @@ mod tests {
         );
         assert!(texts.iter().any(|t| t.contains("900 users have phones")));
         let none = delegated(&["Global Reader"], &["Policy.Read.All"]);
-        let f = unmigratable(&usage(), &capabilities(&none));
+        let f = unmigratable(
+            &usage(),
+            &Capabilities::of(&none, None, None),
+            Cloud::Global,
+        );
         assert!(f[0].is_blocking() && f[0].text.contains("1,000 users"));
     }
 

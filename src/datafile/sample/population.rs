@@ -472,7 +472,9 @@ impl Population {
 // Randomness: one ChaCha8 stream per person
 // ---------------------------------------------------------------------------------------
 
-const SERVER_VERSION: &str = "8.0.1.1";
+// The build the migration guide asks for (8.1, with the migration utility): the checklist's
+// prep.update passes on the sample.
+const SERVER_VERSION: &str = "8.1.1.2";
 /// 2025-01-15T09:30:00Z.
 const EXPORTED_AT: i64 = 1_736_933_400;
 /// 2018-01-01T00:00:00Z.

@@ -171,6 +171,7 @@ impl Reconciler<'_> {
                     status: UserStatusKind::Interrupted,
                     detail: Some("a run was interrupted while writing this user".into()),
                     tracking: Tracking::Forget,
+                    usable: None,
                 };
                 if let Err(e) = self.store.update_user(update) {
                     errors.push(EngineError {

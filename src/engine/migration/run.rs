@@ -324,6 +324,7 @@ impl RunCtx {
             status,
             detail,
             tracking,
+            usable: None,
         };
         let (status, store) = match ending {
             Ending::Planned => return,
@@ -331,11 +332,14 @@ impl RunCtx {
                 s.verified.fetch_add(1, Ordering::Relaxed);
                 (
                     UserStatus::Verified,
-                    update(
-                        UserStatusKind::Verified,
-                        None,
-                        Tracking::Migrated(work.fingerprint),
-                    ),
+                    UserUpdate {
+                        usable: plan.map(Plan::has_usable_method),
+                        ..update(
+                            UserStatusKind::Verified,
+                            None,
+                            Tracking::Migrated(work.fingerprint),
+                        )
+                    },
                 )
             }
             Ending::Mismatch(differences) => {

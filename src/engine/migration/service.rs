@@ -13,9 +13,9 @@ use std::time::Duration;
 use super::planfile::{FORMAT, PlanFile, PlanGroup, SavedUser};
 use super::reconcile::Reconciler;
 use super::run::{self, RunHandle, RunKind, RunOutcome, RunResult, RunSetup, Shared, Target};
+use crate::capability::Capability;
 use crate::datafile::DataSet;
 use crate::engine::DataLoader;
-use crate::engine::capability::Capability;
 use crate::engine::context::{Ctx, Inbox};
 use crate::engine::directory::DirectoryService;
 use crate::engine::protocol::{
@@ -151,7 +151,7 @@ impl MigrationService {
     /// Reconcile what a killed run left open (a writer only: the journal is closed by
     /// reading back), then take runs; and automatic sync from the start if configured.
     pub(crate) async fn start(&mut self, ctx: &Ctx, sync_interval: Option<Duration>) {
-        if ctx.store.is_writable() {
+        if ctx.store.is_writable() && !ctx.offline {
             let (client, store, tenant, actor, clock) = (
                 ctx.graph().clone(),
                 ctx.store.clone(),
@@ -174,7 +174,8 @@ impl MigrationService {
                 inbox.send(MigMsg::Reconciled(summary, errors));
             });
         } else {
-            // A reader cannot close journal entries; the writer does at its start.
+            // A reader cannot close journal entries, nor can a process not signed in;
+            // a signed-in writer does at its start.
             self.inbox
                 .send(MigMsg::Reconciled(Reconciliation::default(), Vec::new()));
         }
@@ -953,6 +954,24 @@ fn export_reregister(ctx: &Ctx, dir: &DirectoryService, path: &Path) -> Result<A
         rows.retain(|r| dir.member(&r.entra_id).is_some());
     }
     write_reregister(path, &rows).map_err(|e| failed(e.to_string()))?;
+    // The checklist's mig.educate is done when this list has been written.
+    if ctx.store.is_writable() {
+        let tick = crate::engine::store::StepTick {
+            step_id: "mig.educate".into(),
+            done: true,
+            note: Some(format!(
+                "re-registration list written: {} users to {}",
+                rows.len(),
+                crate::safe_text::terminal(&path.display().to_string())
+            )),
+            actor: ctx.actor().to_string(),
+            at: ctx.clock.now(),
+            forced: false,
+        };
+        if let Err(e) = ctx.store.tick(&ctx.tenant, tick) {
+            tracing::warn!("recording the export for the checklist: {e}");
+        }
+    }
     Ok(Answer::Exported {
         path: path.to_path_buf(),
         users: rows.len(),

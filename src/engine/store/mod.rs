@@ -370,6 +370,18 @@ impl Store {
         Ok(f(&conn)?)
     }
 
+    /// Every tenant the store holds records of (users, journal, audit).
+    pub fn tenants(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT tenant FROM users UNION SELECT tenant FROM journal
+                 UNION SELECT tenant FROM audit ORDER BY 1",
+            )?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
     /// Fingerprints of every user migrated in `tenant` (C1), for one bulk look-up per run.
     pub fn fingerprints(&self, tenant: &str) -> Result<HashMap<String, [u8; 32]>, StoreError> {
         self.read(|c| {
@@ -395,7 +407,7 @@ impl Store {
     pub fn user(&self, tenant: &str, entra_id: &str) -> Result<Option<UserState>, StoreError> {
         self.read(|c| {
             c.query_row(
-                "SELECT entra_id, upn, mfa_username, fingerprint, migrated_at, status, detail, updated_at
+                "SELECT entra_id, upn, mfa_username, fingerprint, migrated_at, status, detail, updated_at, usable
                  FROM users WHERE tenant = ?1 AND entra_id = ?2",
                 [tenant, entra_id],
                 user_row,
@@ -408,7 +420,7 @@ impl Store {
     pub fn users(&self, tenant: &str) -> Result<Vec<UserState>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare(
-                "SELECT entra_id, upn, mfa_username, fingerprint, migrated_at, status, detail, updated_at
+                "SELECT entra_id, upn, mfa_username, fingerprint, migrated_at, status, detail, updated_at, usable
                  FROM users WHERE tenant = ?1 ORDER BY upn",
             )?;
             let rows = stmt.query_map([tenant], user_row)?;
@@ -774,6 +786,7 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserState> {
         status: UserStatusKind::parse(&status).unwrap_or(UserStatusKind::Failed),
         detail: r.get(6)?,
         updated_at: parse_time(&r.get::<_, String>(7)?),
+        usable: r.get(8)?,
     })
 }
 

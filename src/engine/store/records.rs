@@ -202,6 +202,9 @@ pub struct UserState {
     pub status: UserStatusKind,
     pub detail: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// Whether the user holds a usable Entra method after their last verified plan
+    /// (rollout readiness reads it instead of asking Graph); `None`: not known.
+    pub usable: Option<bool>,
 }
 
 /// A user's status update.
@@ -214,6 +217,9 @@ pub struct UserUpdate {
     pub status: UserStatusKind,
     pub detail: Option<String>,
     pub tracking: Tracking,
+    /// Whether the user now holds a usable Entra method, when the update knows it;
+    /// `None` leaves what is recorded.
+    pub usable: Option<bool>,
 }
 
 /// What a status update does to the user's change tracking (rule C1).

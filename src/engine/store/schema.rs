@@ -140,6 +140,7 @@ const MIGRATIONS: &[&str] = &[
                          'interrupted', 'skipped')),
         detail       TEXT,
         updated_at   TEXT NOT NULL,
+        usable       INTEGER CHECK (usable IS NULL OR usable IN (0, 1)),
         PRIMARY KEY (tenant, entra_id)
     ) WITHOUT ROWID;
     INSERT INTO users_v2 (tenant, entra_id, upn, mfa_username, fingerprint, migrated_at,

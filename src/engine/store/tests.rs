@@ -27,6 +27,7 @@ fn update(status: UserStatusKind, tracking: Tracking) -> UserUpdate {
         status,
         detail: None,
         tracking,
+        usable: None,
     }
 }
 

@@ -146,31 +146,32 @@ fn apply_msg(conn: &Connection, msg: Msg, now: &str) -> (rusqlite::Result<()>, O
             let status = u.status.as_str();
             let r = match u.tracking {
                 Tracking::Migrated(fp) => conn.execute(
-                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, fingerprint, migrated_at, status, detail, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)
+                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, fingerprint, migrated_at, status, detail, updated_at, usable)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6, ?9)
                      ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
                        mfa_username = excluded.mfa_username, fingerprint = excluded.fingerprint,
                        migrated_at = excluded.migrated_at, status = excluded.status,
-                       detail = excluded.detail, updated_at = excluded.updated_at",
-                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, &fp[..], now, status, u.detail],
+                       detail = excluded.detail, updated_at = excluded.updated_at,
+                       usable = COALESCE(excluded.usable, usable)",
+                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, &fp[..], now, status, u.detail, u.usable],
                 ),
                 Tracking::Keep => conn.execute(
-                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, status, detail, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, status, detail, updated_at, usable)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
                        mfa_username = COALESCE(excluded.mfa_username, mfa_username),
                        status = excluded.status, detail = excluded.detail,
-                       updated_at = excluded.updated_at",
-                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, status, u.detail, now],
+                       updated_at = excluded.updated_at, usable = COALESCE(excluded.usable, usable)",
+                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, status, u.detail, now, u.usable],
                 ),
                 Tracking::Forget => conn.execute(
-                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, status, detail, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    "INSERT INTO users (tenant, entra_id, upn, mfa_username, status, detail, updated_at, usable)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT (tenant, entra_id) DO UPDATE SET upn = excluded.upn,
                        mfa_username = COALESCE(excluded.mfa_username, mfa_username),
                        fingerprint = NULL, status = excluded.status, detail = excluded.detail,
-                       updated_at = excluded.updated_at",
-                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, status, u.detail, now],
+                       updated_at = excluded.updated_at, usable = COALESCE(excluded.usable, usable)",
+                    params![u.tenant, u.entra_id, u.upn, u.mfa_username, status, u.detail, now, u.usable],
                 ),
             };
             (r.map(|_| ()), None)

@@ -291,19 +291,25 @@ impl RefusedCapability {
     }
 }
 
+impl RefusedCapability {
+    /// Why, without naming the capability (for a line that already names it).
+    pub fn reason_text(&self) -> String {
+        let mut s = format!("{} ({})", self.reason.explain(), self.scopes.join(", "));
+        if let Some(d) = &self.detail {
+            s.push_str(&format!("; Entra said: {d}"));
+        }
+        s
+    }
+}
+
 impl fmt::Display for RefusedCapability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} is unavailable: {} ({})",
+            "{} is unavailable: {}",
             self.capability.describe(),
-            self.reason.explain(),
-            self.scopes.join(", ")
-        )?;
-        if let Some(d) = &self.detail {
-            write!(f, "; Entra said: {d}")?;
-        }
-        Ok(())
+            self.reason_text()
+        )
     }
 }
 

@@ -242,11 +242,13 @@ impl GraphClient {
     }
 
     /// Every member of the group of any type (users, groups, contacts, devices), nested
-    /// groups expanded.
+    /// groups expanded, each with its `@odata.type` and, for users,
+    /// `onPremisesSyncEnabled`: a migration group's users as readiness counts them.
     pub fn group_members(&self, group_id: &str) -> Pager<DirectoryObject> {
         let path = format!(
-            "/groups/{}/transitiveMembers?$select=id,displayName,userPrincipalName&$top=999",
-            encode_segment(group_id)
+            "/groups/{}/transitiveMembers?$select={}&$top=999",
+            encode_segment(group_id),
+            MEMBER_SELECT
         );
         Pager::new(self, ApiVersion::V1, path, GROUPS_READ)
     }

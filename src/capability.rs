@@ -1,8 +1,9 @@
 //! What the current sign-in can do, read once from the token's claims (never the token):
 //! write users' methods, read the methods policy, manage Staged Rollout, manage the
-//! federation setting, and whether this process may write the state store. The TUI's
-//! header and every pane's `available()`, `whoami`, `preflight` and the CLI all ask this
-//! one place, so they never disagree about who can write.
+//! federation setting, and whether this process may write the state store. Pure: the
+//! engine computes it at start-up; the TUI's header and every pane's `available()`,
+//! `whoami`, `preflight` (`rollout::preflight`) and the CLI all ask this one place, so
+//! they never disagree about who can write.
 //!
 //! The token says what was *granted*; Graph still decides. Where a token does not carry
 //! the directory roles (some tokens omit `wids`), a capability is `Unverified` rather than
@@ -153,7 +154,7 @@ impl Capabilities {
             refused
                 .iter()
                 .find(|r| r.capability == c)
-                .map(|r| Capability::unavailable(r.to_string(), r.fix()))
+                .map(|r| Capability::unavailable(r.reason_text(), r.fix()))
         };
         let mut caps = Capabilities::from_token(identity, admin, read_only);
         if let Some(r) = refusal(Scoped::Migration) {
