@@ -143,32 +143,32 @@ fn bench_filter(app: &mut App) {
     for term in ["garcia", "kowalski42", "ann.", "failed", "zzz-no-hit", "a"] {
         let mut v = Vec::new();
         for _ in 0..15 {
-            app.users.set_filter("");
+            app.users_mut().set_filter("");
             let t = Instant::now();
-            app.users.set_filter(term);
+            app.users_mut().set_filter(term);
             v.push(t.elapsed());
         }
-        let shown = app.users.view.visible().len();
+        let shown = app.users().view.visible().len();
         stats(&format!("filter 500k rows by {term:?} ({shown} shown)"), v);
     }
     // Typing one more character narrows what is shown instead of rescanning.
     let mut v = Vec::new();
     for _ in 0..15 {
-        app.users.set_filter("garci");
+        app.users_mut().set_filter("garci");
         let t = Instant::now();
-        app.users.set_filter("garcia");
+        app.users_mut().set_filter("garcia");
         v.push(t.elapsed());
     }
     stats("narrow \"garci\" -> \"garcia\"", v);
-    app.users.set_filter("");
+    app.users_mut().set_filter("");
     let t = Instant::now();
-    app.users
+    app.users_mut()
         .set_sort(mfa_cutover::tui::panes::users::index::SortKey::Upn);
     println!(
         "sort 500k rows by UPN: {:.1} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
-    app.users
+    app.users_mut()
         .set_sort(mfa_cutover::tui::panes::users::index::SortKey::Arrival);
 }
 

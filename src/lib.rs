@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod cloud;
 pub mod config;
+pub mod confirm_tier;
 pub mod datafile;
 pub mod engine;
 pub mod finding;

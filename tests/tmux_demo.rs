@@ -1,6 +1,7 @@
 //! `mfa-cutover demo` in a real terminal: the binary in a 120x36 tmux pane, driven by
-//! keys as an admin would — wait for members, help, every tab, a filter, a detail view,
-//! quit — and then the terminal must be the shell's again: alternate screen left,
+//! keys as an admin would — wait for members, help, every tab (the journal read from the
+//! state store), a filter, a detail view, quit — and then the terminal must be the
+//! shell's again: alternate screen left,
 //! cursor shown, line editing back (a typed line is read). Every wait has a deadline;
 //! the tmux server is killed on drop. Skips (with a message) where tmux is missing.
 
@@ -91,8 +92,10 @@ fn demo_help_tabs_filter_detail_quit_and_the_terminal_is_restored() {
 
     // Help: keys of this view, global keys, and what is simulated.
     t.send_keys(&["?"]);
-    let help = check(t.wait_for("Keys of this view", STEP));
-    assert!(help.contains("Everywhere"), "{help}");
+    // A capture may land while the frame is being written: wait for the whole of it.
+    check(t.wait_until("help with its sections", STEP, |s| {
+        s.contains("Keys of this view") && s.contains("Everywhere")
+    }));
     t.send_keys(&["Escape"]);
     check(t.wait_until("help closed", STEP, |s| !s.contains("Keys of this view")));
 
@@ -107,6 +110,8 @@ fn demo_help_tabs_filter_detail_quit_and_the_terminal_is_restored() {
         t.send_keys(&[key]);
         check(t.wait_for(title, STEP));
     }
+    // The Journal tab read the state store through the engine (nothing written yet).
+    check(t.wait_for("No write yet", STEP));
     t.send_keys(&["Tab"]);
     check(t.wait_for(" 1 Checklist ─", STEP));
     t.send_keys(&["2"]);

@@ -12,8 +12,8 @@ use mfa_cutover::engine::{
     Scope, UserStatus,
 };
 use mfa_cutover::migrate::DefaultMethodMode;
-use mfa_cutover::tui::app::{Modal, View};
-use mfa_cutover::tui::panes::later::Tab;
+use mfa_cutover::tui::Tab;
+use mfa_cutover::tui::app::Modal;
 
 fn reads(cmds: &[Command]) -> Vec<Vec<String>> {
     cmds.iter()
@@ -86,7 +86,7 @@ fn methods_are_read_for_visible_rows_only_and_coalesced() {
     t.wait(Duration::from_millis(100));
     let first = reads(&t.take_sent());
     assert_eq!(first.len(), 1);
-    let visible = t.app.users.cursor.height;
+    let visible = t.app.users().cursor.height;
     assert_eq!(first[0].len(), visible, "one request for the visible rows");
     assert!(visible < 25);
     // Scrolling a page down several times within the interval: one request, for the
@@ -96,9 +96,9 @@ fn methods_are_read_for_visible_rows_only_and_coalesced() {
     t.wait(Duration::from_millis(100));
     let second = reads(&t.take_sent());
     assert_eq!(second.len(), 1);
-    assert_eq!(t.app.users.cursor.selected, 3 * visible);
+    assert_eq!(t.app.users().cursor.selected, 3 * visible);
     let first_shown = index_of(&second[0][0]);
-    assert_eq!(first_shown, t.app.users.cursor.offset);
+    assert_eq!(first_shown, t.app.users().cursor.offset);
     assert_eq!(second[0].len(), visible);
     // Answered rows are not asked again; the rows of the first request that were never
     // answered go back to "not read" and are asked again when shown.
@@ -126,7 +126,7 @@ fn cursor_follows_the_selected_row() {
     t.keys(&["G"]);
     let screen = t.screen();
     assert!(screen.contains("smith199@"), "{screen}");
-    assert_eq!(t.app.users.cursor.selected, 199);
+    assert_eq!(t.app.users().cursor.selected, 199);
 }
 
 fn cursor_y(t: &mut Harness) -> u16 {
@@ -138,7 +138,7 @@ fn cursor_y(t: &mut Harness) -> u16 {
 fn marks_scope_and_plan_command() {
     let mut t = Harness::loaded(80, 24, 40);
     t.keys(&["space", "space", "j", "space"]);
-    assert_eq!(t.app.users.rows.marked(), 3);
+    assert_eq!(t.app.users().rows.marked(), 3);
     t.keys(&["p"]);
     let sent = t.take_sent();
     let cmds = migration_cmds(&sent);
@@ -150,7 +150,7 @@ fn marks_scope_and_plan_command() {
         panic!("{sent:?}")
     };
     assert_eq!(ids, &vec![fx::id(0), fx::id(1), fx::id(3)]);
-    assert!(matches!(t.app.view(), Some(View::Plan)));
+    assert!(t.app.users().plan_open());
     // Back to the list; unmark all: the next plan covers the group.
     t.keys(&["esc", "u", "i", "p"]);
     let sent = t.take_sent();
@@ -170,10 +170,10 @@ fn mark_all_marks_the_filtered_rows_only() {
     t.text("unmatched");
     t.keys(&["enter", "a"]);
     // Members 12, 25, 38, 51, 64, 77, 90 are not in MFA Server.
-    assert_eq!(t.app.users.rows.marked(), 7);
+    assert_eq!(t.app.users().rows.marked(), 7);
     t.keys(&["esc"]);
     assert_eq!(
-        t.app.users.view.visible().len(),
+        t.app.users().view.visible().len(),
         100,
         "esc cleared the filter"
     );
@@ -183,12 +183,24 @@ fn mark_all_marks_the_filtered_rows_only() {
 fn migrate_asks_with_focus_on_cancel() {
     let mut t = Harness::loaded(80, 24, 40);
     t.keys(&["space", "space", "M"]);
-    assert!(matches!(t.app.modal(), Some(Modal::Confirm(_))));
+    // No dry run of these users yet: one runs first, and the confirmation opens with its
+    // blast radius when it ends.
+    assert!(t.app.modal().is_none());
+    assert!(matches!(
+        migration_cmds(&t.take_sent()).as_slice(),
+        [MigrationCommand::Plan { scope: Scope::Users(ids), .. }] if ids.len() == 2
+    ));
+    assert!(
+        t.app.users().plan_open(),
+        "the plan shows behind the dialog"
+    );
+    t.dry_run();
+    assert!(matches!(t.app.modal(), Some(Modal::Confirm(..))));
     // Enter on the initial focus cancels.
     t.keys(&["enter"]);
     assert!(t.app.modal().is_none());
     assert!(migration_cmds(&t.take_sent()).is_empty());
-    // Tab to the confirm button, enter: migrate the two marked users.
+    // The dry run still stands: M asks at once. Tab to the button, enter: migrate.
     t.keys(&["M", "tab", "enter"]);
     let sent = t.take_sent();
     assert!(
@@ -202,17 +214,26 @@ fn migrate_asks_with_focus_on_cancel() {
 
 #[test]
 fn large_or_production_runs_need_the_count_typed() {
-    let mut opts = options();
-    opts.large_run = 10;
-    let mut t = Harness::loaded_with(opts, 80, 24, 40);
-    t.keys(&["M", "tab", "enter"]);
+    // More than 50 users written: tier 2, the count of users written typed.
+    let mut t = Harness::loaded(80, 24, 80);
+    t.keys(&["M"]);
+    let planned = t.dry_run();
+    assert!(planned > 50, "{planned}");
+    let typed = t.confirm().and_then(|c| c.typed.clone());
+    assert_eq!(
+        typed,
+        Some(planned.to_string()),
+        "the users written, not targeted"
+    );
+    t.take_sent();
+    t.keys(&["tab", "enter"]);
     assert!(migration_cmds(&t.take_sent()).is_empty(), "not armed yet");
-    assert!(matches!(t.app.modal(), Some(Modal::Confirm(_))));
-    t.text("39");
+    assert!(matches!(t.app.modal(), Some(Modal::Confirm(..))));
+    t.text("80");
     t.keys(&["enter"]);
     assert!(migration_cmds(&t.take_sent()).is_empty(), "wrong count");
     t.keys(&["backspace", "backspace"]);
-    t.text("40");
+    t.text(&planned.to_string());
     t.keys(&["enter"]);
     let sent = t.take_sent();
     assert!(matches!(
@@ -222,6 +243,13 @@ fn large_or_production_runs_need_the_count_typed() {
             ..
         }]
     ));
+    // A production tenant asks the count even for two users.
+    let mut opts = options();
+    opts.production = true;
+    let mut p = Harness::loaded_with(opts, 80, 24, 40);
+    p.keys(&["space", "space", "M"]);
+    p.dry_run();
+    assert_eq!(p.confirm().and_then(|c| c.typed.clone()), Some("2".into()));
 }
 
 #[test]
@@ -284,9 +312,9 @@ fn statuses_progress_and_retry() {
         },
         cancelled: false,
     }));
-    assert_eq!(t.app.users.failed_retryable(), 1);
+    assert_eq!(t.app.users().failed_retryable(), 1);
     t.keys(&["R"]);
-    assert!(matches!(t.app.modal(), Some(Modal::Confirm(_))));
+    assert!(matches!(t.app.modal(), Some(Modal::Confirm(..))));
     t.keys(&["tab", "enter"]);
     assert!(matches!(
         migration_cmds(&t.take_sent()).as_slice(),
@@ -297,7 +325,7 @@ fn statuses_progress_and_retry() {
         user: fx::id(3),
         status: UserStatus::Verified,
     });
-    assert_eq!(t.app.users.failed_retryable(), 0);
+    assert_eq!(t.app.users().failed_retryable(), 0);
     t.keys(&["R"]);
     assert!(t.app.modal().is_none());
 }
@@ -308,7 +336,7 @@ fn status_filter_follows_changes() {
     t.keys(&["/"]);
     t.text("fail");
     t.keys(&["enter"]);
-    assert!(t.app.users.view.visible().is_empty());
+    assert!(t.app.users().view.visible().is_empty());
     t.migration(MigrationEvent::UserStatus {
         user: fx::id(7),
         status: UserStatus::Failed {
@@ -318,7 +346,7 @@ fn status_filter_follows_changes() {
     });
     // Re-filtering on status changes is throttled, then catches up.
     t.wait(Duration::from_millis(300));
-    assert_eq!(t.app.users.view.visible(), [7]);
+    assert_eq!(t.app.users().view.visible(), [7]);
 }
 
 #[test]
@@ -329,7 +357,7 @@ fn quitting_during_a_migration_asks_and_shuts_the_engine_down() {
         targeted: 10,
     });
     t.keys(&["q"]);
-    assert!(matches!(t.app.modal(), Some(Modal::Confirm(_))));
+    assert!(matches!(t.app.modal(), Some(Modal::Confirm(..))));
     t.keys(&["esc"]);
     assert!(t.take_sent().is_empty());
     t.keys(&["q", "tab", "enter"]);
@@ -344,7 +372,11 @@ fn export_asks_for_the_path_then_the_engine_writes_it() {
     t.keys(&["ctrl+s"]);
     let screen = t.screen();
     assert!(
-        screen.contains(":export /srv/mfa-cutover/exports/must-reregister-app-20261123-020000.csv"),
+        screen.contains("/srv/mfa-cutover/exports/must-reregister-app-20261123-020000.csv"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("The \"must re-register the app\" list (CSV)"),
         "{screen}"
     );
     t.keys(&["enter"]);
@@ -378,7 +410,7 @@ fn settings_view_changes_settings_for_the_session() {
     };
     assert_eq!(s.default_method, DefaultMethodMode::MostSecureIfNotSet);
     assert_eq!(
-        t.app.settings.default_method,
+        t.app.settings().default_method,
         DefaultMethodMode::MostSecureIfNotSet
     );
     // match_attribute is edited as text; a bad value is refused with what is expected.
@@ -401,17 +433,55 @@ fn settings_view_changes_settings_for_the_session() {
         s.match_attribute.as_ref().map(|m| m.entra.as_str()),
         Some("employeeId")
     );
-    // Turning automatic sync on asks, then sends the interval from the settings.
-    t.keys(&["esc", "S", "tab", "enter"]);
+    // Turning automatic sync on plans the group first (what its first cycle writes),
+    // asks, then sends the interval from the settings.
+    t.keys(&["esc", "S"]);
+    assert!(matches!(
+        migration_cmds(&t.take_sent()).as_slice(),
+        [MigrationCommand::Plan {
+            scope: Scope::Group,
+            include_unchanged: false
+        }]
+    ));
+    t.dry_run();
+    let lines = t
+        .confirm()
+        .map(|c| {
+            c.lines
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default();
+    assert!(
+        lines.contains("The first cycle would write now:"),
+        "{lines}"
+    );
+    t.keys(&["tab", "enter"]);
     assert!(matches!(
         migration_cmds(&t.take_sent()).as_slice(),
         [MigrationCommand::SetAutoSync { interval: Some(d) }] if *d == Duration::from_secs(900)
     ));
+    t.reply(
+        |c| matches!(c, Command::Migration(MigrationCommand::SetAutoSync { .. })),
+        Ok(mfa_cutover::engine::Answer::AutoSync {
+            next_run: Some(fx::now() + chrono::Duration::minutes(15)),
+        }),
+    );
+    assert_eq!(
+        t.app.flash_text(),
+        Some("automatic sync on: next cycle at 02:15 UTC")
+    );
     t.keys(&["S"]);
-    assert!(matches!(
-        migration_cmds(&t.take_sent()).as_slice(),
-        [MigrationCommand::SetAutoSync { interval: None }]
-    ));
+    let sent = t.take_sent();
+    assert!(
+        matches!(
+            migration_cmds(&sent).as_slice(),
+            [MigrationCommand::SetAutoSync { interval: None }]
+        ),
+        "{sent:?}"
+    );
 }
 
 #[test]
@@ -428,7 +498,7 @@ fn tabs_command_mode_and_completion() {
     t.keys(&[":"]);
     t.text("sort upn");
     t.keys(&["enter"]);
-    assert_eq!(t.app.users.view.sort().name(), "upn");
+    assert_eq!(t.app.users().view.sort().name(), "upn");
     t.keys(&[":"]);
     t.text("frobnicate");
     t.keys(&["enter"]);
@@ -440,9 +510,9 @@ fn tabs_command_mode_and_completion() {
 fn detail_view_reads_that_users_methods_and_scrolls() {
     let mut t = Harness::loaded(80, 24, 10);
     t.keys(&["j", "j", "d"]);
-    assert!(matches!(t.app.view(), Some(View::Detail(d)) if d.row == 2));
+    assert!(matches!(t.app.users().detail(), Some(d) if d.row == 2));
     t.keys(&["j", "j", "G", "g", "q"]);
-    assert!(t.app.view().is_none(), "q goes back from a view");
+    assert!(t.app.users().detail().is_none(), "q goes back from a view");
     assert_ne!(t.app.quit_state(), mfa_cutover::tui::app::QuitState::Done);
 }
 
@@ -456,18 +526,18 @@ fn pages_of_another_group_are_ignored_and_selection_survives_streaming() {
         loaded: 200,
         done: true,
     }));
-    assert_eq!(t.app.users.rows.len(), 100);
+    assert_eq!(t.app.users().rows.len(), 100);
     t.keys(&["s"]); // sort by UPN
-    let selected = t.app.users.selected_row();
+    let selected = t.app.users().selected_row();
     t.engine(Event::Directory(DirectoryEvent::Members {
         group_id: fx::group().id,
         page: fx::members(100..300),
         loaded: 300,
         done: true,
     }));
-    assert_eq!(t.app.users.rows.len(), 300);
+    assert_eq!(t.app.users().rows.len(), 300);
     assert_eq!(
-        t.app.users.selected_row(),
+        t.app.users().selected_row(),
         selected,
         "same user still selected"
     );
@@ -508,13 +578,35 @@ fn engine_errors_are_shown_and_a_stopped_engine_blocks_writes() {
 }
 
 #[test]
-fn reloading_the_group_closes_a_detail_view_whose_row_would_change_meaning() {
+fn refresh_keeps_rows_marks_and_the_detail_view_and_says_when_it_finished() {
     let mut t = Harness::loaded(80, 24, 10);
-    t.keys(&["j", "d", "ctrl+r"]);
-    assert!(t.app.view().is_none());
+    t.keys(&["space", "d", "ctrl+r"]);
+    assert!(t.app.users().detail().is_some(), "rows keep their meaning");
     assert!(matches!(
         t.take_sent().as_slice(),
         [Command::Directory(DirectoryCommand::LoadMembers { .. })]
     ));
-    assert!(t.app.users.rows.is_empty(), "rows of the old load are gone");
+    // The engine reloads the same group: rows are updated in place, never doubled.
+    t.engine(Event::Directory(DirectoryEvent::Loading {
+        group: fx::group(),
+    }));
+    t.engine(Event::Directory(DirectoryEvent::Members {
+        group_id: fx::group().id,
+        page: fx::members(0..10),
+        loaded: 10,
+        done: true,
+    }));
+    assert_eq!(t.app.users().rows.len(), 10);
+    assert_eq!(t.app.users().rows.marked(), 1, "marks kept");
+    t.reply(
+        |c| matches!(c, Command::Directory(DirectoryCommand::LoadMembers { .. })),
+        Ok(mfa_cutover::engine::Answer::Members {
+            group: fx::group(),
+            loaded: 10,
+        }),
+    );
+    assert_eq!(
+        t.app.flash_text(),
+        Some("refreshed from the tenant: 10 members, marks kept")
+    );
 }

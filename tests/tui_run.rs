@@ -185,20 +185,21 @@ async fn plan_then_migrate_marked_users_then_quit() {
         }))
         .await;
     }
-    f.send(Event::Migration(MigrationEvent::Finished(
-        mfa_cutover::engine::RunEnd {
-            dry_run: true,
-            progress: Progress {
-                targeted: 2,
-                done: 2,
-                ..Default::default()
-            },
-            cancelled: false,
+    let end = mfa_cutover::engine::RunEnd {
+        dry_run: true,
+        progress: Progress {
+            targeted: 2,
+            done: 2,
+            ..Default::default()
         },
-    )))
-    .await;
+        cancelled: false,
+    };
+    f.send(Event::Migration(MigrationEvent::Finished(end.clone())))
+        .await;
+    f.reply(Answer::Run(end)).await;
 
-    // From the plan preview: M, move to the confirm button, press it.
+    // From the plan preview: M (the dry run of these users stands, so it asks at once),
+    // move to the confirm button, press it.
     press(&keys, &["M", "tab", "enter"]);
     let Command::Migration(MigrationCommand::Migrate {
         scope: Scope::Users(ids),
@@ -245,10 +246,10 @@ async fn plan_then_migrate_marked_users_then_quit() {
         .unwrap_or_else(|_| panic!("run did not return"))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(app.quit_state(), QuitState::Done);
-    assert_eq!(app.users.rows.len(), 3000);
+    assert_eq!(app.users().rows.len(), 3000);
     for i in 0..2 {
         assert!(matches!(
-            app.users.rows.get(i).and_then(|r| r.status.clone()),
+            app.users().rows.get(i).and_then(|r| r.status.clone()),
             Some(UserStatus::Verified)
         ));
     }
@@ -299,8 +300,8 @@ async fn input_stays_responsive_while_members_stream() {
         .await
         .unwrap_or_else(|_| panic!("run did not return"))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(app.users.rows.len(), 100_000);
-    assert_eq!(app.users.cursor.selected, 50, "every key was handled");
+    assert_eq!(app.users().rows.len(), 100_000);
+    assert_eq!(app.users().cursor.selected, 50, "every key was handled");
 }
 
 #[tokio::test]

@@ -174,13 +174,15 @@ fn confirm_tiers() {
     for (w, h) in SIZES {
         let mut t = Harness::loaded(w, h, 40);
         t.keys(&["space", "space", "M"]);
+        t.dry_run();
         snap("confirm_migrate_tier1", w, h, t.screen());
         t.keys(&["esc"]);
         let mut opts = options();
         opts.production = true;
         let mut p = Harness::loaded_with(opts, w, h, 40);
         p.keys(&["M"]);
-        p.text("4");
+        p.dry_run();
+        p.text("3");
         snap("confirm_migrate_tier2_production", w, h, p.screen());
     }
 }
@@ -308,5 +310,83 @@ fn group_prompt_and_finished_run_with_auto_sync() {
             next_run: Some(fx::now() + chrono::Duration::minutes(15)),
         });
         snap("users_run_finished_auto_sync", w, h, t.screen());
+    }
+}
+
+#[test]
+fn dependencies_list_what_the_data_file_holds() {
+    for (w, h) in SIZES {
+        let mut t = Harness::new(w, h);
+        t.engine(fx::session(true));
+        t.engine(Event::Data(fx::dataset_with_notes(41)));
+        t.keys(&["5"]);
+        snap("tab_dependencies_services", w, h, t.screen());
+    }
+}
+
+#[test]
+fn group_picker_lists_groups_as_you_type() {
+    for (w, h) in SIZES {
+        let mut t = Harness::loaded(w, h, 40);
+        t.keys(&["o"]);
+        t.text("MFA Mig");
+        t.wait(std::time::Duration::from_millis(200));
+        let mut wave1 = fx::group();
+        wave1.members = Some(40);
+        let wave2 = mfa_cutover::engine::GroupInfo {
+            id: "22222222-2222-4333-8444-555555555555".into(),
+            display_name: "MFA Migration Wave 2".into(),
+            dynamic: true,
+            members: Some(12_408),
+        };
+        t.reply(
+            |c| {
+                matches!(
+                    c,
+                    mfa_cutover::engine::Command::Directory(
+                        mfa_cutover::engine::DirectoryCommand::SearchGroups { .. }
+                    )
+                )
+            },
+            Ok(mfa_cutover::engine::Answer::Groups(vec![wave1, wave2])),
+        );
+        snap("group_picker_typing", w, h, t.screen());
+    }
+}
+
+#[test]
+fn device_code_dialog() {
+    for (w, h) in SIZES {
+        let mut t = Harness::loaded(w, h, 10);
+        t.engine(Event::DeviceCode(
+            mfa_cutover::graph::auth::DeviceCodePrompt {
+                verification_uri: "https://microsoft.com/devicelogin".into(),
+                user_code: "HX4K-29QP".into(),
+                message: None,
+                expires_at: fx::now() + chrono::Duration::minutes(15),
+            },
+        ));
+        snap("sign_in_device_code", w, h, t.screen());
+    }
+}
+
+#[test]
+fn a_user_whose_file_row_has_a_problem() {
+    for (w, h) in SIZES {
+        let mut t = Harness::new(w, h);
+        t.engine(fx::session(true));
+        t.engine(Event::Data(fx::dataset_with_notes(41)));
+        t.group_found(fx::group());
+        t.engine(Event::Directory(DirectoryEvent::Members {
+            group_id: fx::group().id,
+            page: fx::members(0..40),
+            loaded: 40,
+            done: true,
+        }));
+        t.wait(std::time::Duration::from_millis(100));
+        t.answer_reads();
+        t.keys(&["j", "j", "j", "j", "j", "d"]);
+        t.answer_reads();
+        snap("detail_with_notes", w, h, t.screen());
     }
 }

@@ -1,6 +1,7 @@
-//! `mfa-cutover migrate`: plan and apply. Without `--yes` it asks on a terminal (after a
-//! dry run that shows the blast radius; a large run asks to type the count) and exits 3
-//! when there is no terminal to ask on. `--plan FILE` applies exactly a saved plan: each
+//! `mfa-cutover migrate`: plan and apply. Without `--yes` it asks on a terminal after a
+//! dry run that shows the blast radius, by the one tier rule the TUI uses too
+//! ([`crate::confirm_tier`]: more than 50 users written, or a production tenant, types
+//! the count), and exits 3 when there is no terminal to ask on. `--plan FILE` applies exactly a saved plan: each
 //! user only if planning them now gives exactly the saved operations, else nothing is
 //! written and it exits 2 naming the first difference; `--expect-digest` pins the digest
 //! a change ticket reviewed.
@@ -15,9 +16,6 @@ use super::headless::{self, SettingsArgs, Setup, TargetArgs};
 use super::{CliError, Exit, GlobalArgs};
 use crate::engine::planfile::PlanFile;
 use crate::engine::{Access, MigrationCommand};
-
-/// Above this many users to write, the confirmation asks to type the count (ux.md tier 2).
-const LARGE_RUN: usize = 50;
 
 #[derive(Debug, Clone, Args)]
 pub struct MigrateArgs {
@@ -89,9 +87,15 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> Result<Exit, CliError> {
                         );
                     }
                     if !args.yes {
-                        let users = file.users.len();
+                        // The blast radius is the users the plan writes, not the users
+                        // it lists.
+                        let users = file.users.iter().filter(|u| !u.plan.ops.is_empty()).count();
                         let writes: usize = file.users.iter().map(|u| u.plan.ops.len()).sum();
-                        ask(users, writes, 0, setup.config.production)?;
+                        if users == 0 {
+                            eprintln!("Nothing to write: the saved plan holds no write.");
+                        } else {
+                            ask(users, writes, 0, setup.config.production)?;
+                        }
                     }
                     MigrationCommand::ApplyPlan {
                         path: path.clone(),
@@ -155,32 +159,40 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> Result<Exit, CliError> {
     })
 }
 
-/// The confirmation, by ux.md's tiers: a small run answers y/N; a large one, or any run
-/// on a production tenant, types the number of users. Not confirmed: exit 3 saying so.
+/// The confirmation, by the one tier rule ([`crate::confirm_tier`]): tier 1 answers y/N;
+/// tier 2 (more than 50 users written, or a production tenant) types the number of users.
+/// Not confirmed: exit 3 saying what was expected.
 fn ask(users: usize, writes: usize, unusable: usize, production: bool) -> Result<(), CliError> {
+    use crate::confirm_tier::{self, Blast, Tier};
+    let rule = confirm_tier::ask(&Blast {
+        users_written: users,
+        production,
+        ..Default::default()
+    })
+    .at_least(Tier::One, users);
     eprintln!("About to write to the tenant: {users} users, {writes} writes.");
     if unusable > 0 {
         eprintln!(
             "  {unusable} of the targeted users will have no usable Entra method after their plan."
         );
     }
-    let confirmed = if users > LARGE_RUN || production {
-        headless::confirm(
-            &format!("Type the number of users ({users}) to go ahead:"),
-            Some(&users.to_string()),
-        )?
-    } else {
-        headless::confirm("Go ahead? [y/N]", None)?
+    let confirmed = match &rule.type_text {
+        Some(text) => headless::confirm(
+            &format!("Type the number of users ({text}) to go ahead:"),
+            Some(text),
+        )?,
+        None => headless::confirm("Go ahead? [y/N]", None)?,
     };
     if confirmed {
         Ok(())
     } else {
         Err(CliError {
             exit: Exit::NeedsConfirmation,
-            message: if users > LARGE_RUN || production {
-                format!("not confirmed (the answer was not {users}): nothing was written")
-            } else {
-                "not confirmed: nothing was written".to_string()
+            message: match &rule.type_text {
+                Some(text) => {
+                    format!("not confirmed (the answer was not {text}): nothing was written")
+                }
+                None => "not confirmed: nothing was written".to_string(),
             },
         })
     }

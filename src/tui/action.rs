@@ -21,6 +21,10 @@ pub enum Context {
     Users,
     /// The plan preview.
     Plan,
+    /// A user's detail view.
+    Detail,
+    /// The Journal tab.
+    Journal,
     /// The activity log.
     Activity,
     /// Help, the actions menu and pickers.
@@ -30,11 +34,13 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 7] = [
+    pub const ALL: [Context; 9] = [
         Context::Global,
         Context::Navigation,
         Context::Users,
         Context::Plan,
+        Context::Detail,
+        Context::Journal,
         Context::Activity,
         Context::Menu,
         Context::Dialog,
@@ -46,6 +52,8 @@ impl Context {
             Context::Navigation => "navigation",
             Context::Users => "users",
             Context::Plan => "plan",
+            Context::Detail => "detail",
+            Context::Journal => "journal",
             Context::Activity => "activity",
             Context::Menu => "menu",
             Context::Dialog => "dialog",
@@ -63,6 +71,8 @@ impl Context {
             Context::Global | Context::Navigation => &[Context::Navigation, Context::Global],
             Context::Users => &[Context::Users, Context::Navigation, Context::Global],
             Context::Plan => &[Context::Plan, Context::Navigation, Context::Global],
+            Context::Detail => &[Context::Detail, Context::Navigation, Context::Global],
+            Context::Journal => &[Context::Journal, Context::Navigation, Context::Global],
             Context::Activity => &[Context::Activity, Context::Navigation, Context::Global],
             Context::Menu => &[Context::Menu, Context::Navigation],
             Context::Dialog => &[Context::Dialog],
@@ -94,30 +104,8 @@ impl Group {
     }
 }
 
-/// Confirmation tiers of ux.md. A higher tier may be asked at run time (a large run, a
-/// production tenant), never a lower one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Tier {
-    /// Read, filter, export, local notes: no dialog.
-    Zero,
-    /// Small reversible tenant write: a summary, focus on Cancel.
-    One,
-    /// Broad or overriding: type the count or the group name.
-    Two,
-    /// Tenant-wide: type the domain name.
-    Three,
-}
-
-impl Tier {
-    pub fn number(self) -> u8 {
-        match self {
-            Tier::Zero => 0,
-            Tier::One => 1,
-            Tier::Two => 2,
-            Tier::Three => 3,
-        }
-    }
-}
+/// Confirmation tiers: the one rule shared with the headless commands.
+pub use crate::confirm_tier::Tier;
 
 /// Whether an action can run here and now, and why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +178,12 @@ pub enum Action {
     CancelRun,
     PickGroup,
     Sort,
+    ReverseSort,
+    // --- detail
+    NextUser,
+    PrevUser,
+    // --- journal
+    SwitchLog,
     // --- activity
     Follow,
     // --- menus
@@ -255,8 +249,8 @@ actions! {
     PageDown, "page_down", Move, [Navigation], Zero, "page down";
     Top, "top", Move, [Navigation], Zero, "first row";
     Bottom, "bottom", Move, [Navigation], Zero, "last row";
-    Open, "open", Move, [Navigation], Zero, "open / change the selected entry";
-    Filter, "filter", Move, [Navigation], Zero, "filter: UPN, username, name, status words";
+    Open, "open", Move, [Navigation], Zero, "open: the selected entry whole, or change it";
+    Filter, "filter", Move, [Navigation], Zero, "filter the list (esc clears it)";
     Mark, "mark", Select, [Users], Zero, "mark / unmark the user";
     MarkAll, "mark_all", Select, [Users], Zero, "mark every user shown (filtered)";
     UnmarkAll, "unmark_all", Select, [Users], Zero, "unmark all";
@@ -269,6 +263,10 @@ actions! {
     CancelRun, "cancel_run", Migration, [Users, Plan], Zero, "stop queued work (writes in flight finish)";
     PickGroup, "pick_group", Select, [Users], Zero, "pick the migration group (name or id)";
     Sort, "sort", Move, [Users], Zero, "sort: arrival, UPN, status, match";
+    ReverseSort, "reverse_sort", Move, [Users], Zero, "reverse the sort order";
+    NextUser, "next_user", Move, [Detail], Zero, "the next user of the list";
+    PrevUser, "prev_user", Move, [Detail], Zero, "the previous user of the list";
+    SwitchLog, "switch_log", Views, [Journal], Zero, "writes (journal) or tenant changes (audit log)";
     Follow, "follow", Move, [Activity], Zero, "follow the newest call on/off";
     Close, "close", Dialog, [Menu], Zero, "close";
     DialogNext, "dialog_next", Dialog, [Dialog], Zero, "next button";

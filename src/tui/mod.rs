@@ -4,14 +4,19 @@
 //! reported before the screen is touched), takes the terminal, and runs
 //! [`App::run`] — the one loop, generic over backend and input stream, which tests drive
 //! with `TestBackend` and a scripted stream. The app talks to the engine only through
-//! an [`EngineHandle`]: requests out, events in.
+//! an [`EngineHandle`]: requests out, events in. Each tab is a pane on one contract
+//! ([`pane::Pane`]); the app keeps what is global and routes.
 
 pub mod action;
 pub mod app;
 pub mod clock;
+pub mod commands;
+pub mod effect;
 pub mod keymap;
+pub mod pane;
 pub mod panes;
 pub mod runtime;
+pub mod tab;
 pub mod terminal;
 pub mod theme;
 pub mod view;
@@ -28,6 +33,8 @@ use ratatui::crossterm::event::EventStream;
 pub use app::{App, AppOptions, Msg};
 pub use clock::Clock;
 pub use keymap::{Keymap, KeymapError};
+pub use pane::{Env, Pane};
+pub use tab::Tab;
 pub use theme::Theme;
 
 use crate::config::Config;
@@ -52,7 +59,16 @@ pub fn options(config: &Config, keymap: Keymap, log_path: Option<PathBuf>) -> Ap
     o.log_path = log_path;
     o.export_dir = config.state_dir.join("exports");
     o.config_file = config.file.clone();
+    o.graph_host = graph_host(config);
     o
+}
+
+/// The Graph host the token goes to, when it is not the configured cloud's own.
+pub fn graph_host(config: &Config) -> Option<String> {
+    let url = config.graph_url.as_deref()?;
+    let root = crate::graph::GraphRoot::parse(url).ok()?;
+    let cloud = crate::graph::GraphRoot::for_cloud(config.cloud);
+    (root.host() != cloud.host() || root.scheme() != "https").then(|| root.host())
 }
 
 /// Load the keymap the configuration names (a user's copy in the config dir overrides

@@ -1,5 +1,6 @@
-//! Drawing the whole screen: header, tabs, the body (tab or view), popups and footer.
-//! A pure read of [`App`]: no awaits, no I/O, no engine calls, nothing mutated.
+//! Drawing the whole screen: header, tabs, the body (the tab's pane or a global view),
+//! popups and footer. A pure read of [`App`]: no awaits, no I/O, no engine calls,
+//! nothing mutated.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,10 +8,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::action::{Action, Context};
-use super::app::{App, InputLine, Level, Modal, PromptKind, QuitState, View};
-use super::panes::later::{self, Tab};
-use super::panes::settings::Field;
-use super::panes::thousands;
+use super::app::{App, InputLine, Modal, Overlay, QuitState};
+use super::effect::Level;
+use super::tab::Tab;
+use super::widgets::{thousands, truncate, wrap_words};
+
+/// Rows a footer message may take (a long message wraps instead of being cut).
+const FOOTER_ROWS: usize = 6;
 
 /// Where everything goes on this screen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -22,19 +26,50 @@ pub struct Areas {
     pub footer: Rect,
 }
 
+fn flash_text(level: Level, text: &str) -> String {
+    let prefix = match level {
+        Level::Info => "",
+        Level::Warn => "! ",
+        Level::Error => "✗ ",
+    };
+    format!("{prefix}{}", crate::safe_text::terminal(text))
+}
+
+/// The footer message's rows at `width`.
+fn flash_rows(app: &App, width: u16) -> Vec<String> {
+    match (&app.input, &app.flash) {
+        (None, Some(f)) => {
+            let mut rows = wrap_words(&flash_text(f.level, &f.text), width.max(1) as usize);
+            if rows.len() > FOOTER_ROWS {
+                rows.truncate(FOOTER_ROWS);
+                if let Some(last) = rows.last_mut() {
+                    *last = truncate(
+                        &format!("{last} … (:messages shows it whole)"),
+                        width as usize,
+                    );
+                }
+            }
+            rows
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The layout for the app's screen size (update and draw both use it).
 pub fn areas(app: &App) -> Areas {
     let frame = app.size;
-    let inner = if app.opts.production {
+    let inner = if app.core.opts.production {
         Block::default().borders(Borders::ALL).inner(frame)
     } else {
         frame
     };
+    // A message may take a few rows, never more than a third of the screen.
+    let footer = (flash_rows(app, inner.width).len().max(1) as u16).min((inner.height / 3).max(1));
     let [header, tabs, body, footer] = Layout::vertical([
         Constraint::Length(u16::from(app.header)),
         Constraint::Length(1),
         Constraint::Min(0),
-        Constraint::Length(1),
+        Constraint::Length(footer),
     ])
     .areas(inner);
     Areas {
@@ -51,7 +86,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     let a = areas(app);
     let env = app.env();
     let t = env.theme;
-    if app.opts.production {
+    if app.core.opts.production {
         frame.render_widget(
             Block::default()
                 .borders(Borders::ALL)
@@ -65,40 +100,26 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     }
     frame.render_widget(Paragraph::new(tabs_line(app)), a.tabs);
     let focused = app.modal.is_none() && app.input.is_none();
-    match &app.view {
-        Some(View::Detail(d)) => match app.users.rows.get(d.row) {
-            Some(row) => d.render(frame, a.body, row, &env),
-            None => frame.render_widget(Paragraph::new("That user is no longer loaded."), a.body),
-        },
-        Some(View::Plan) => app.plan.render(frame, a.body, &app.users, &env),
-        Some(View::Activity) => app.activity.render(frame, a.body, &env, focused),
-        Some(View::Settings) => app.settings_pane.render(
+    match app.overlay {
+        Some(Overlay::Activity) => app.activity.render(frame, a.body, &env, focused),
+        Some(Overlay::Settings) => app.settings_pane.render(
             frame,
             a.body,
-            &app.settings,
-            app.sync_interval,
-            app.opts.config_file.as_deref(),
+            &app.core.settings,
+            app.core.sync_interval,
+            app.core.opts.config_file.as_deref(),
             &env,
         ),
-        None => match app.tab {
-            Tab::Users => app.users.render(frame, a.body, &env, focused),
-            other => later::render(frame, a.body, other, &env),
-        },
+        None => app.pane().render(frame, a.body, &env, focused),
     }
     match &app.modal {
-        Some(Modal::Help(s)) => {
+        Some(Modal::Help(s)) | Some(Modal::Text(s)) => {
             let popup = super::widgets::menu::centered(a.body, 96, a.body.height);
             s.draw(frame, popup, t);
         }
-        Some(Modal::Actions(m)) => {
-            let popup = super::widgets::menu::centered(a.body, 76, m.items.len() as u16 + 2);
-            m.draw(frame, popup, t);
-        }
-        Some(Modal::Groups(m)) => {
-            let popup = super::widgets::menu::centered(a.body, 76, m.items.len() as u16 + 2);
-            m.draw(frame, popup, t);
-        }
-        Some(Modal::Confirm(c)) => c.render(frame, a.body, t),
+        Some(Modal::Actions(m)) => m.draw(frame, t),
+        Some(Modal::Choose { menu, .. }) => menu.draw(frame, t),
+        Some(Modal::Confirm(c, _)) => c.render(frame, a.body, t),
         None => {}
     }
     footer(app, frame, a);
@@ -109,25 +130,39 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
     let t = env.theme;
     let sep = || Span::styled(" │ ", t.dim());
     let mut segs: Vec<(u8, Vec<Span<'static>>)> = Vec::new();
+    let block = app.write_block();
     segs.push((
         0,
-        vec![match app.write_block() {
+        vec![match block {
             None => Span::styled(" WRITE ", t.badge_write()),
             Some(_) => Span::styled(" READ-ONLY ", t.badge_read_only()),
         }],
     ));
-    if app.engine_stopped {
+    if app.core.engine_stopped {
         segs.push((
             0,
             vec![Span::raw(" "), Span::styled("ENGINE STOPPED", t.error())],
         ));
     }
-    match &app.session {
+    match &app.core.session {
         None => segs.push((0, vec![sep(), Span::styled("not signed in yet", t.dim())])),
         Some(session) => {
             let id = &session.identity;
             if id.simulated {
                 segs.push((1, vec![Span::raw(" "), Span::styled("SIMULATED", t.warn())]));
+            }
+            // Why READ-ONLY, in a few words (the whole reason and what to do: the
+            // actions menu, help, :messages).
+            if block.is_some() && !app.core.engine_stopped {
+                let caps = &session.capabilities;
+                let why = if !caps.write_store.is_available() {
+                    "store held elsewhere"
+                } else if !caps.write_methods.is_available() {
+                    "no write permission"
+                } else {
+                    ":readonly is on"
+                };
+                segs.push((1, vec![sep(), Span::styled(why, t.warn())]));
             }
             segs.push((
                 0,
@@ -146,6 +181,18 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
                 5,
                 vec![Span::styled(format!(" ({})", id.cloud.name()), t.dim())],
             ));
+            if let Some(host) = &app.core.opts.graph_host {
+                segs.push((
+                    1,
+                    vec![
+                        sep(),
+                        Span::styled(
+                            format!("Graph {}", crate::safe_text::terminal(host)),
+                            t.warn(),
+                        ),
+                    ],
+                ));
+            }
             segs.push((
                 2,
                 vec![
@@ -156,7 +203,25 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
             if !id.roles.is_empty() {
                 segs.push((
                     6,
-                    vec![Span::styled(format!(" [{}]", id.roles.join(", ")), t.dim())],
+                    vec![Span::styled(
+                        format!(" [{}]", crate::safe_text::terminal(&id.roles.join(", "))),
+                        t.dim(),
+                    )],
+                ));
+            }
+            if let Some(d) = &session.delegated {
+                segs.push((
+                    2,
+                    vec![
+                        sep(),
+                        Span::styled(
+                            format!(
+                                "+ admin {} (delegated)",
+                                crate::safe_text::terminal(&d.account)
+                            ),
+                            t.accent(),
+                        ),
+                    ],
                 ));
             }
             if let Some(exp) = id.expires_at {
@@ -173,29 +238,9 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
                 };
                 segs.push((1, vec![sep(), span]));
             }
-            if let Some(d) = &session.delegated {
-                segs.push((
-                    6,
-                    vec![
-                        sep(),
-                        Span::styled(
-                            format!("admin {}", crate::safe_text::terminal(&d.account)),
-                            t.dim(),
-                        ),
-                    ],
-                ));
-            }
-            if !session.capabilities.can_migrate().is_available() {
-                let what = if session.capabilities.write_store.is_available() {
-                    "no write permission"
-                } else {
-                    "store held elsewhere"
-                };
-                segs.push((1, vec![sep(), Span::styled(what, t.warn())]));
-            }
         }
     }
-    let l = &app.load;
+    let l = &app.core.load;
     segs.push((
         3,
         vec![sep(), Span::raw(format!("{:.1} req/s", l.requests_per_sec))],
@@ -221,8 +266,13 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
 }
 
 fn tabs_line(app: &App) -> Line<'static> {
-    let t = app.opts.theme;
+    let t = app.core.opts.theme;
     let mut spans = Vec::new();
+    let view = match app.overlay {
+        Some(Overlay::Activity) => Some("activity log"),
+        Some(Overlay::Settings) => Some("settings"),
+        None => app.pane().view_name(),
+    };
     for (i, tab) in Tab::ALL.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw(" "));
@@ -233,7 +283,7 @@ fn tabs_line(app: &App) -> Line<'static> {
             // keeps it underlined.
             Span::styled(
                 text,
-                if app.view.is_none() {
+                if view.is_none() {
                     t.active_tab()
                 } else {
                     t.heading()
@@ -243,41 +293,24 @@ fn tabs_line(app: &App) -> Line<'static> {
             Span::styled(text, t.dim())
         });
     }
-    if let Some(v) = &app.view {
-        let name = match v {
-            View::Detail(_) => "detail",
-            View::Plan => "plan preview",
-            View::Activity => "activity log",
-            View::Settings => "settings",
-        };
+    if let Some(name) = view {
         spans.push(Span::styled(format!(" ▸ {name}"), t.title()));
     }
     Line::from(spans)
 }
 
 /// Footer labels: the few actions worth a hint in each place.
-fn hints(app: &App) -> &'static [Action] {
+fn hints(app: &App) -> Vec<Action> {
     use Action as A;
-    match (&app.modal, &app.view, app.tab) {
-        (Some(Modal::Confirm(_)), _, _) => &[A::DialogNext, A::DialogPress, A::DialogCancel],
-        (Some(Modal::Help(_)), _, _) => &[A::MoveDown, A::PageDown, A::Close],
-        (Some(_), _, _) => &[A::MoveDown, A::Open, A::Close],
-        (None, Some(View::Plan), _) => &[A::Back, A::PageDown, A::Migrate, A::CancelRun, A::Help],
-        (None, Some(View::Activity), _) => &[A::Back, A::Filter, A::Follow, A::Help],
-        (None, Some(View::Settings), _) => &[A::Open, A::Back, A::Help],
-        (None, Some(View::Detail(_)), _) => &[A::Back, A::MoveDown, A::Help],
-        (None, None, Tab::Users) => &[
-            A::Help,
-            A::PickGroup,
-            A::Filter,
-            A::Mark,
-            A::ShowDetail,
-            A::Plan,
-            A::Migrate,
-            A::ActionsMenu,
-            A::Quit,
-        ],
-        (None, None, _) => &[A::TabUsers, A::NextTab, A::CommandMode, A::Help, A::Quit],
+    match (&app.modal, app.overlay) {
+        (Some(Modal::Confirm(..)), _) => vec![A::DialogNext, A::DialogPress, A::DialogCancel],
+        (Some(Modal::Help(_)) | Some(Modal::Text(_)), _) => {
+            vec![A::MoveDown, A::PageDown, A::Close]
+        }
+        (Some(_), _) => vec![A::MoveDown, A::Open, A::Close],
+        (None, Some(Overlay::Activity)) => vec![A::Back, A::Open, A::Filter, A::Follow, A::Help],
+        (None, Some(Overlay::Settings)) => vec![A::Open, A::Back, A::Help],
+        (None, None) => app.pane().hints(),
     }
 }
 
@@ -306,41 +339,52 @@ fn short(a: Action) -> &'static str {
         A::TabUsers => "users",
         A::NextTab => "next tab",
         A::CommandMode => "command",
+        A::NextUser => "next user",
+        A::PrevUser => "previous",
+        A::SwitchLog => "writes/changes",
+        A::Refresh => "reload",
+        A::ReverseSort => "reverse",
         other => other.name(),
     }
 }
 
-fn footer(app: &App, frame: &mut Frame<'_>, a: super::view::Areas) {
-    let t = &app.opts.theme;
+fn footer(app: &App, frame: &mut Frame<'_>, a: Areas) {
+    let t = &app.core.opts.theme;
     let area = a.footer;
     if let Some(input) = &app.input {
         match input {
-            InputLine::Filter { input, .. } => input.render(frame, area, "/", t.key(), true),
-            InputLine::Command(c) => c.render(frame, area, a.body, t),
-            InputLine::Prompt { kind, input } => {
-                let label = match kind {
-                    PromptKind::Group => "Migration group (name or object id): ",
-                    PromptKind::Setting(Field::MatchAttribute) => {
-                        "match_attribute (key=property, empty: none): "
-                    }
-                    PromptKind::Setting(Field::SyncInterval) => "sync_interval (e.g. 15m, 1h): ",
-                    PromptKind::Setting(_) => "value: ",
-                };
-                input.render(frame, area, label, t.key(), true);
+            InputLine::Command(c) => {
+                let list = super::commands::list(c.input.value(), t);
+                c.render(frame, area, a.body, list, t)
+            }
+            InputLine::Text(tl) => {
+                let list = app.suggestion_lines();
+                let h = (list.len() as u16).min(a.body.height);
+                if h > 0 {
+                    let popup = Rect {
+                        y: a.body.bottom() - h,
+                        height: h,
+                        ..a.body
+                    };
+                    frame.render_widget(ratatui::widgets::Clear, popup);
+                    frame.render_widget(Paragraph::new(list), popup);
+                }
+                tl.input.render(frame, area, &tl.ask.label, t.key(), true)
             }
         }
         return;
     }
     if let Some(f) = &app.flash {
-        let (prefix, style) = match f.level {
-            Level::Info => ("", t.base()),
-            Level::Warn => ("! ", t.warn()),
-            Level::Error => ("✗ ", t.error()),
+        let style = match f.level {
+            Level::Info => t.base(),
+            Level::Warn => t.warn(),
+            Level::Error => t.error(),
         };
-        frame.render_widget(
-            Paragraph::new(Line::styled(format!("{prefix}{}", f.text), style)),
-            area,
-        );
+        let rows: Vec<Line<'static>> = flash_rows(app, area.width)
+            .into_iter()
+            .map(|r| Line::styled(r, style))
+            .collect();
+        frame.render_widget(Paragraph::new(rows), area);
         return;
     }
     if app.quit_state() == QuitState::Stopping {
@@ -350,11 +394,11 @@ fn footer(app: &App, frame: &mut Frame<'_>, a: super::view::Areas) {
     let stack: &[Context] = app.stack();
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut width = 0usize;
-    for &action in hints(app) {
+    for action in hints(app) {
         if !app.available(action).is_available() {
             continue;
         }
-        let Some(key) = app.opts.keymap.keys(stack, action).first() else {
+        let Some(key) = app.core.opts.keymap.keys(stack, action).first() else {
             continue;
         };
         let key = key.to_string();

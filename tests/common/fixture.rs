@@ -49,6 +49,51 @@ fn phone(i: usize) -> PhoneNumber {
 
 /// `n` MFA Server users: user `i` matches Entra member `i`.
 pub fn dataset(n: usize) -> Arc<DataSet> {
+    Arc::new(builder(n, false).finish())
+}
+
+/// [`dataset`] with what a real file has beside users: the services it lists, and a row
+/// problem — user 5's phone could not be read (`"555-0199" has no country code`).
+pub fn dataset_with_notes(n: usize) -> Arc<DataSet> {
+    use mfa_cutover::datafile::{AuthService, ProblemKind, RowProblem, ServiceKind};
+    let mut b = builder(n, true);
+    b.set_services(vec![
+        AuthService {
+            kind: ServiceKind::Radius,
+            name: "VPN concentrator".into(),
+            address: Some("10.0.4.20".into()),
+            detail: Default::default(),
+            enabled: true,
+        },
+        AuthService {
+            kind: ServiceKind::Adfs,
+            name: "AD FS adapter".into(),
+            address: Some("sts.contoso.com".into()),
+            detail: Default::default(),
+            enabled: true,
+        },
+        AuthService {
+            kind: ServiceKind::UserPortal,
+            name: "User portal".into(),
+            address: Some("https://mfa.contoso.com/portal".into()),
+            detail: Default::default(),
+            enabled: false,
+        },
+    ]);
+    let mut ds = b.finish();
+    ds.problems.push(RowProblem {
+        input: 0,
+        row: Some(7),
+        user: Some("CONTOSO\\farid5".into()),
+        field: "phone".into(),
+        kind: ProblemKind::BadPhone,
+        reason: "\"555-0199\" has no country code".into(),
+        set_aside: false,
+    });
+    Arc::new(ds)
+}
+
+fn builder(n: usize, noted: bool) -> DataSetBuilder {
     let mut b = DataSetBuilder::with_capacity(n);
     for i in 0..n {
         let upn = upn(i);
@@ -70,7 +115,11 @@ pub fn dataset(n: usize) -> Arc<DataSet> {
             sid: (i % 3 != 2).then_some(sid.as_str()),
             email: Some(&upn),
             ad_attributes: &attrs,
-            phone: Known::Known((i % 11 != 0).then(|| phone(i))),
+            phone: if noted && i == 5 {
+                Known::Unknown
+            } else {
+                Known::Known((i % 11 != 0).then(|| phone(i)))
+            },
             backup_phone: Known::Known(backup),
             default_method: Known::Known(Some(method)),
             enabled: Known::Known(i % 50 != 49),
@@ -108,7 +157,7 @@ pub fn dataset(n: usize) -> Arc<DataSet> {
             );
         }
     }
-    Arc::new(b.finish())
+    b
 }
 
 pub fn member(i: usize) -> Member {
@@ -330,5 +379,98 @@ pub fn call(n: usize) -> CallRecord {
         throttled: u32::from(n % 9 == 7),
         error_code: (n % 9 == 8).then(|| "timeout".to_string()),
         client_request_id: format!("req-{n}"),
+    }
+}
+
+/// Journal entry `id` of a log whose newer entries have higher ids: a user's phone or
+/// default written, mostly ok, some failed, one open, some reconciled.
+pub fn journal_entry(id: i64) -> mfa_cutover::engine::store::JournalEntry {
+    use mfa_cutover::engine::store::{JournalEntry, JournalId, OutcomeKind, RunId, Target};
+    let i = (id as usize) % 1000;
+    let op = if id % 3 == 0 {
+        Op {
+            action: Action::SetDefaultMethod {
+                method: PreferredMethod::VoiceMobile,
+                from: Some("sms".into()),
+            },
+            rules: vec![Rule::D1, Rule::D2],
+        }
+    } else {
+        Op {
+            action: Action::AddPhone {
+                slot: PhoneSlot::Mobile,
+                number: phone(i),
+            },
+            rules: vec![Rule::P1],
+        }
+    };
+    let at = now() - chrono::Duration::days(1) + chrono::Duration::seconds(id * 3);
+    let outcome = match id % 11 {
+        4 => Some(OutcomeKind::Failed),
+        7 => Some(OutcomeKind::ReconciledDone),
+        9 if id % 2 == 1 => None,
+        _ => Some(OutcomeKind::Ok),
+    };
+    JournalEntry {
+        id: JournalId(id),
+        run: Some(RunId(1 + id / 100)),
+        tenant: identity(true).tenant_id,
+        target: Target::user(self::id(i), upn(i)),
+        op: serde_json::to_string(&op).unwrap_or_default(),
+        intent_at: at,
+        outcome,
+        outcome_at: outcome.map(|_| at + chrono::Duration::milliseconds(240)),
+        http_status: match outcome {
+            Some(OutcomeKind::Ok) => Some(201),
+            Some(OutcomeKind::Failed) => Some(400),
+            _ => None,
+        },
+        error: (outcome == Some(OutcomeKind::Failed)).then(|| {
+            "Graph 400 invalidPhoneNumber: the phone number is not in a valid format".to_string()
+        }),
+        client_request_id: Some(format!("req-{id}")),
+    }
+}
+
+/// Audit entry `id`: who changed what, before and after; one forced rollout change.
+pub fn audit_entry(id: i64) -> mfa_cutover::engine::store::AuditEntry {
+    use mfa_cutover::engine::store::{AuditEntry, Target, TargetKind};
+    let i = (id as usize) % 1000;
+    let at = now() - chrono::Duration::days(1) + chrono::Duration::seconds(id * 5);
+    let (action, target, before, after, forced) = if id % 10 == 0 {
+        (
+            "rollout.group.add",
+            Target::new(TargetKind::RolloutGroup, group().id, "MFA Rollout Wave 1"),
+            None,
+            Some("member of the MFA policy".to_string()),
+            id % 20 == 0,
+        )
+    } else if id % 3 == 0 {
+        (
+            "default.set",
+            Target::user(self::id(i), upn(i)),
+            Some("sms".to_string()),
+            Some("voiceMobile".to_string()),
+            false,
+        )
+    } else {
+        (
+            "phone.add",
+            Target::user(self::id(i), upn(i)),
+            None,
+            Some(phone(i).graph()),
+            false,
+        )
+    };
+    AuditEntry {
+        at,
+        tenant: identity(true).tenant_id,
+        actor: "admin@contoso.com".into(),
+        action: action.into(),
+        target,
+        before,
+        after,
+        detail: forced.then(|| "R1 overridden: 3 members without a usable method".to_string()),
+        forced,
     }
 }

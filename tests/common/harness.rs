@@ -11,9 +11,10 @@ use ratatui::crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifi
 use tokio::time::Instant;
 
 use mfa_cutover::engine::{
-    Answer, Command, DirectoryCommand, DirectoryEvent, Event, GroupInfo, MigrationEvent, Refusal,
-    Reply, Request,
+    Answer, Command, DirectoryCommand, DirectoryEvent, Event, GroupInfo, MigrationCommand,
+    MigrationEvent, Progress, RecordsCommand, Refusal, Reply, Request, RunEnd, Scope, UserStatus,
 };
+use mfa_cutover::migrate::{Match, UserSkip};
 use mfa_cutover::tui::keymap::Key;
 use mfa_cutover::tui::{App, AppOptions, Clock, Keymap, Msg, Theme};
 
@@ -219,6 +220,134 @@ impl Harness {
 
     pub fn migration(&mut self, ev: MigrationEvent) {
         self.engine(Event::Migration(ev));
+    }
+
+    /// Play the engine's part in the newest dry run the app asked for: every user of its
+    /// scope planned (fixture plans) or skipped as the fixture's match says, then the run's
+    /// end and the reply. Returns how many users were planned.
+    pub fn dry_run(&mut self) -> usize {
+        let Some(req) = self
+            .history
+            .iter()
+            .rev()
+            .find(|r| matches!(r.command, Command::Migration(MigrationCommand::Plan { .. })))
+            .cloned()
+        else {
+            panic!("no dry run asked for in {:?}", self.history)
+        };
+        let Command::Migration(MigrationCommand::Plan { scope, .. }) = &req.command else {
+            unreachable!()
+        };
+        let users: Vec<usize> = match scope {
+            Scope::Group => (0..self.app.users().rows.len()).collect(),
+            Scope::Users(ids) => ids.iter().map(|u| index_of(u)).collect(),
+        };
+        self.migration(MigrationEvent::Started {
+            dry_run: true,
+            targeted: users.len(),
+        });
+        let mut planned = 0;
+        let mut skipped = 0;
+        for &i in &users {
+            let status = match fx::member(i).matched {
+                Match::NotInMfaServer => {
+                    skipped += 1;
+                    UserStatus::Skipped {
+                        skip: UserSkip::NotInMfaServer,
+                    }
+                }
+                Match::Conflict { users, .. } => {
+                    skipped += 1;
+                    UserStatus::Skipped {
+                        skip: UserSkip::Conflict { mfa_users: users },
+                    }
+                }
+                Match::Matched { .. } => {
+                    planned += 1;
+                    UserStatus::Planned { plan: fx::plan(i) }
+                }
+            };
+            self.migration(MigrationEvent::UserStatus {
+                user: fx::id(i),
+                status,
+            });
+        }
+        let end = RunEnd {
+            dry_run: true,
+            progress: Progress {
+                targeted: users.len(),
+                done: users.len(),
+                skipped,
+                ..Default::default()
+            },
+            cancelled: false,
+        };
+        self.migration(MigrationEvent::Finished(end.clone()));
+        self.engine(Event::Reply(Reply {
+            request: req.id,
+            outcome: Ok(Answer::Run(end)),
+        }));
+        planned
+    }
+
+    /// Answer every journal and audit page asked for so far from a log of `writes` and
+    /// `changes` entries (fixture), newest first, until nothing more is asked.
+    pub fn answer_records(&mut self, writes: usize, changes: usize) -> usize {
+        let mut answered = 0;
+        loop {
+            let open: Vec<Request> = self
+                .history
+                .iter()
+                .filter(|r| matches!(r.command, Command::Records(_)))
+                .skip(answered)
+                .cloned()
+                .collect();
+            if open.is_empty() {
+                return answered;
+            }
+            for r in open {
+                answered += 1;
+                let outcome = match &r.command {
+                    Command::Records(RecordsCommand::Journal { before, limit, .. }) => {
+                        let from = before.map(|b| b.0 - 1).unwrap_or(writes as i64);
+                        let entries = (1..=from)
+                            .rev()
+                            .take(*limit)
+                            .map(fx::journal_entry)
+                            .collect();
+                        Answer::Journal {
+                            entries,
+                            total: writes as u64,
+                        }
+                    }
+                    Command::Records(RecordsCommand::Audit { before, limit, .. }) => {
+                        let from = before.map(|b| b - 1).unwrap_or(changes as i64);
+                        let entries = (1..=from)
+                            .rev()
+                            .take(*limit)
+                            .map(|id| (id, fx::audit_entry(id)))
+                            .collect();
+                        Answer::Audit {
+                            entries,
+                            total: changes as u64,
+                        }
+                    }
+                    _ => continue,
+                };
+                self.engine(Event::Reply(Reply {
+                    request: r.id,
+                    outcome: Ok(outcome),
+                }));
+            }
+        }
+    }
+
+    /// The confirmation dialog open, if one is.
+    pub fn confirm(&self) -> Option<&mfa_cutover::tui::widgets::confirm::Confirm> {
+        match self.app.modal() {
+            Some(mfa_cutover::tui::app::Modal::Confirm(c, _)) => Some(c),
+            _ => None,
+        }
     }
 }
 

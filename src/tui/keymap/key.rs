@@ -224,6 +224,16 @@ impl Key {
             code = KeyName::Char(c.to_ascii_lowercase());
         }
         if let KeyName::Char(c) = code
+            && ctrl
+            && let Some((same, byte)) = same_as_named(c)
+        {
+            return Err(format!(
+                "a terminal sends ctrl+{} as {same} (both are byte {byte}), so the two cannot be \
+                 told apart: bind \"{same}\" itself, or another key",
+                c.to_ascii_lowercase()
+            ));
+        }
+        if let KeyName::Char(c) = code
             && shift
             && !c.is_ascii_alphabetic()
             && c != ' '
@@ -245,6 +255,17 @@ impl Key {
                     self.code,
                     KeyName::Char('a') | KeyName::Char('b') | KeyName::Char(' ') | KeyName::Tab
                 ))
+    }
+}
+
+/// The named key a terminal sends for ctrl+`c` (legacy terminal input has one byte for
+/// both), and that byte: ctrl+m is enter (13), ctrl+i is tab (9), ctrl+[ is esc (27).
+pub fn same_as_named(c: char) -> Option<(&'static str, u8)> {
+    match c.to_ascii_lowercase() {
+        'm' => Some(("enter", 13)),
+        'i' => Some(("tab", 9)),
+        '[' => Some(("esc", 27)),
+        _ => None,
     }
 }
 
@@ -376,6 +397,9 @@ mod tests {
                 {
                     continue; // not a key a keyboard makes; parse refuses it (tested above)
                 }
+                if ctrl && matches!(code, KeyName::Char(c) if same_as_named(c).is_some()) {
+                    continue; // a key terminals cannot send: parse refuses it (tested below)
+                }
                 let key = Key::new(code, ctrl, alt, shift);
                 let shown = key.to_string();
                 assert_eq!(Key::parse(&shown)?, key, "{shown}");
@@ -385,6 +409,25 @@ mod tests {
         }
         assert!(n > 600);
         Ok(())
+    }
+
+    #[test]
+    fn keys_a_terminal_sends_as_enter_tab_or_esc_are_refused_with_the_reason() {
+        for (k, same) in [
+            ("ctrl+m", "enter"),
+            ("ctrl+M", "enter"),
+            ("ctrl+shift+m", "enter"),
+            ("ctrl+i", "tab"),
+            ("ctrl+alt+i", "tab"),
+            ("ctrl+[", "esc"),
+        ] {
+            let err = Key::parse(k).err().unwrap_or_default();
+            assert!(err.contains(&format!("as {same}")), "{k}: {err}");
+            assert!(err.contains("cannot be told apart"), "{k}: {err}");
+        }
+        assert!(Key::parse("ctrl+n").is_ok());
+        assert!(Key::parse("m").is_ok());
+        assert!(Key::parse("alt+m").is_ok());
     }
 
     #[test]

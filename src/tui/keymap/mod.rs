@@ -6,7 +6,8 @@
 //! in that table and nothing else. Loading reports *every* problem — syntax, unknown
 //! table, unknown action, action in the wrong table, unparseable key, not a list, a key
 //! bound to two actions that are live together, an action left with only keys that
-//! terminals swallow — each with file, line, the bad value and what was expected.
+//! terminals swallow, a key a terminal cannot tell from another (ctrl+m is enter, ctrl+i
+//! tab, ctrl+[ esc) — each with file, line, the bad value and what was expected.
 //! Defaults are never written to the user's directory.
 
 pub mod key;

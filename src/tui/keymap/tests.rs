@@ -154,6 +154,19 @@ fn unparseable_key_quotes_it_and_shows_the_syntax() {
 }
 
 #[test]
+fn a_binding_a_terminal_cannot_send_is_refused_with_the_reason() {
+    // ctrl+m reaches the app as enter: bound to mark, it would never mark.
+    let p = one("[users]\nmark = [\"ctrl+m\"]\n", ProblemKind::BadKey);
+    assert_eq!((p.origin.file.as_str(), p.origin.line), ("user.toml", 2));
+    assert_eq!(p.value, "ctrl+m");
+    assert!(p.expected.contains("sends ctrl+m as enter"), "{p}");
+    let ps = problems("[users]\nmark = [\"ctrl+i\"]\nsort = [\"ctrl+[\"]\n");
+    assert_eq!(ps.len(), 2, "{ps:#?}");
+    assert!(ps[0].expected.contains("as tab"), "{}", ps[0]);
+    assert!(ps[1].expected.contains("as esc"), "{}", ps[1]);
+}
+
+#[test]
 fn conflict_is_reported_at_the_users_line_naming_both_actions() {
     // `a` is mark_all by default; binding it to mark too is ambiguous.
     let p = one("[users]\nmark = [\"a\"]\n", ProblemKind::Conflict);

@@ -1,6 +1,7 @@
 //! The activity log (`@`): every Graph call the engine made — method, path, status,
 //! duration, attempt, batch size, 429s, Graph error code — newest last, following the
-//! newest unless the admin scrolls up. Keeps the last [`KEEP`] calls.
+//! newest unless the admin scrolls up; `enter` shows the selected call whole. Keeps the
+//! last [`KEEP`] calls. A global view of the app, not a tab's pane.
 
 use std::collections::VecDeque;
 
@@ -11,6 +12,7 @@ use ratatui::widgets::{Cell, Paragraph, Row};
 
 use super::{Env, thousands};
 use crate::graph::CallRecord;
+use crate::tui::action::{Action, Availability};
 use crate::tui::widgets::virtual_table::{self, Cursor};
 
 pub const KEEP: usize = 5_000;
@@ -97,6 +99,57 @@ impl ActivityLog {
         self.cursor.bottom();
     }
 
+    /// The selected call.
+    pub fn selected(&self) -> Option<&CallRecord> {
+        self.shown
+            .get(self.cursor.selected)
+            .and_then(|&i| self.calls.get(i))
+    }
+
+    pub fn available(&self, action: Action) -> Availability {
+        use Action as A;
+        match action {
+            A::MoveUp | A::MoveDown | A::PageUp | A::PageDown | A::Top | A::Bottom => {
+                if self.shown.is_empty() {
+                    Availability::no("the list is empty")
+                } else {
+                    Availability::Available
+                }
+            }
+            A::Open => {
+                if self.selected().is_some() {
+                    Availability::Available
+                } else {
+                    Availability::no("no call to open")
+                }
+            }
+            A::Filter | A::Follow | A::Back => Availability::Available,
+            _ => Availability::no("close the activity log first (esc)"),
+        }
+    }
+
+    /// Move, or follow the newest call on/off.
+    pub fn act(&mut self, action: Action) {
+        use Action as A;
+        match action {
+            A::MoveUp => self.cursor.up(1),
+            A::MoveDown => self.cursor.down(1),
+            A::PageUp => self.cursor.page_up(),
+            A::PageDown => self.cursor.page_down(),
+            A::Top => self.cursor.top(),
+            A::Bottom => self.cursor.bottom(),
+            A::Follow => {
+                self.follow = !self.follow;
+                if self.follow {
+                    self.cursor.bottom();
+                }
+                return;
+            }
+            _ => return,
+        }
+        self.moved();
+    }
+
     /// Moving off the newest row stops following; reaching it again resumes.
     pub fn moved(&mut self) {
         self.follow = self.cursor.at_bottom();
@@ -175,7 +228,7 @@ impl ActivityLog {
                 };
                 Row::new(vec![
                     Cell::from(c.at.format("%H:%M:%S%.3f").to_string()),
-                    Cell::from(c.method.clone()),
+                    Cell::from(crate::safe_text::terminal(&c.method).into_owned()),
                     Cell::from(Span::styled(status, style)),
                     Cell::from(c.duration_ms.to_string()),
                     Cell::from(c.attempt.to_string()),
@@ -189,8 +242,17 @@ impl ActivityLog {
                     } else {
                         String::new()
                     }),
-                    Cell::from(c.error_code.clone().unwrap_or_default()),
-                    Cell::from(c.path.clone()),
+                    Cell::from(
+                        c.error_code
+                            .as_deref()
+                            .map(|e| crate::safe_text::terminal(e).into_owned())
+                            .unwrap_or_default(),
+                    ),
+                    // Cut with "…": enter shows the whole path.
+                    Cell::from(crate::tui::widgets::truncate(
+                        &crate::safe_text::terminal(&c.path),
+                        path_w as usize,
+                    )),
                 ])
             })
             .collect();

@@ -1,9 +1,8 @@
 //! The confirmation dialog of ux.md's tiers: tier 1 shows the summary and starts with
 //! the focus on Cancel; tiers 2 and 3 also need the count, group or domain typed before
-//! the confirm button works. What runs on confirm is data ([`Pending`]), decided when
-//! the dialog opened, so the dialog cannot be talked into something else.
-
-use std::time::Duration;
+//! the confirm button works. What confirming runs is data — the effects (requests,
+//! already stamped) decided when the dialog opened — so the dialog cannot be talked into
+//! something else, and it knows nothing of what they mean.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,21 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::text_input::TextInput;
-use crate::engine::Scope;
-use crate::tui::action::Tier;
+use crate::confirm_tier::{Ask, Tier};
+use crate::tui::action::Action;
+use crate::tui::effect::Effect;
 use crate::tui::theme::Theme;
-
-/// What confirming runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pending {
-    Migrate {
-        scope: Scope,
-        include_unchanged: bool,
-    },
-    RetryFailed,
-    AutoSyncOn(Duration),
-    Quit,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -43,32 +31,36 @@ pub struct Confirm {
     pub input: TextInput,
     pub focus: Focus,
     pub confirm_label: String,
-    pub pending: Pending,
+    /// Asked again on confirm: the dialog may have stayed open while things changed.
+    pub recheck: Option<Action>,
+    /// What confirming carries out.
+    pub on_confirm: Vec<Effect>,
 }
 
 impl Confirm {
     pub fn new(
         title: impl Into<String>,
-        tier: Tier,
+        ask: Ask,
         lines: Vec<Line<'static>>,
         confirm_label: impl Into<String>,
-        pending: Pending,
+        on_confirm: Vec<Effect>,
     ) -> Confirm {
         Confirm {
             title: title.into(),
-            tier,
+            tier: ask.tier,
             lines,
-            typed: None,
+            typed: ask.type_text,
             input: TextInput::default(),
             focus: Focus::Cancel,
             confirm_label: confirm_label.into(),
-            pending,
+            recheck: None,
+            on_confirm,
         }
     }
 
-    /// Ask for `text` to be typed (tiers 2 and 3).
-    pub fn typing(mut self, text: impl Into<String>) -> Confirm {
-        self.typed = Some(text.into());
+    /// Check `action`'s availability again when confirmed.
+    pub fn recheck(mut self, action: Action) -> Confirm {
+        self.recheck = Some(action);
         self
     }
 

@@ -1,14 +1,15 @@
-//! The run line: dry run or migration progress (done / failed / queued, writes/s, 429s,
-//! ETA), how it ended, and automatic sync. Words and numbers carry the meaning; the bar
-//! and colours only repeat it.
+//! The run line: a run's progress (done / failed / queued, rate, 429s, ETA and what the
+//! time goes to), how it ended, and a recurring job (automatic sync). Plain numbers in;
+//! words and numbers carry the meaning, the bar and colours only repeat it.
 
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use crate::tui::panes::users::RunState;
-use crate::tui::panes::{Env, thousands};
+use super::thousands;
+use crate::tui::theme::Theme;
 
 const BAR: usize = 16;
 
@@ -25,107 +26,130 @@ pub fn eta(secs: u64) -> String {
     }
 }
 
-pub fn render(frame: &mut Frame<'_>, area: Rect, run: &RunState, env: &Env<'_>) {
-    let t = env.theme;
-    let p = &run.progress;
+/// What the line shows; `None` leaves a part out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunLine {
+    /// `Dry run`, `Migrating`, `Migration finished`…; empty: no run to show.
+    pub label: String,
+    pub done: usize,
+    pub of: usize,
+    pub verified: Option<usize>,
+    pub failed: usize,
+    pub skipped: usize,
+    /// While running.
+    pub queued: Option<usize>,
+    /// A rate and its unit (`writes/s`, `users/s`).
+    pub rate: Option<(f64, &'static str)>,
+    pub throttled: Option<u64>,
+    pub eta_secs: Option<u64>,
+    /// Writes still to send.
+    pub writes_left: Option<u64>,
+    /// Writes made (a finished run).
+    pub writes: Option<u64>,
+    /// Where the time goes, e.g. `reads at Graph's read quota: the floor of a dry run`.
+    pub note: Option<&'static str>,
+    /// A recurring job is on: its name and its next run.
+    pub recurring: Option<(&'static str, Option<DateTime<Utc>>)>,
+}
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, r: &RunLine, t: &Theme) {
     let sep = || Span::styled(" · ", t.dim());
     let mut segs: Vec<(u8, Vec<Span<'static>>)> = Vec::new();
-    if run.running || run.finished.is_some() {
-        let label = match (run.running, run.dry_run, run.finished) {
-            (true, true, _) => "Dry run ".to_string(),
-            (true, false, _) => "Migrating ".to_string(),
-            (false, dry, Some((_, cancelled))) => format!(
-                "{} {} ",
-                if dry { "Dry run" } else { "Migration" },
-                if cancelled { "cancelled" } else { "finished" }
-            ),
-            (false, _, None) => String::new(),
-        };
+    if !r.label.is_empty() {
         segs.push((
             0,
             vec![
-                Span::styled(label, t.title()),
-                Span::raw(format!("{}/{}", thousands(p.done), thousands(p.targeted))),
+                Span::styled(format!("{} ", r.label), t.title()),
+                Span::raw(format!("{}/{}", thousands(r.done), thousands(r.of))),
             ],
         ));
-        segs.push((6, vec![Span::raw(" "), Span::raw(bar(p.done, p.targeted))]));
-        if !run.dry_run || p.verified > 0 {
+        segs.push((7, vec![Span::raw(" "), Span::raw(bar(r.done, r.of))]));
+        if let Some(v) = r.verified {
             segs.push((
                 1,
                 vec![
                     sep(),
-                    Span::styled(format!("✓ {} verified", thousands(p.verified)), t.ok()),
+                    Span::styled(format!("✓ {} verified", thousands(v)), t.ok()),
                 ],
             ));
         }
-        let failed = format!("✗ {} failed", thousands(p.failed));
+        let failed = format!("✗ {} failed", thousands(r.failed));
         segs.push((
             0,
             vec![
                 sep(),
-                if p.failed > 0 {
+                if r.failed > 0 {
                     Span::styled(failed, t.error())
                 } else {
                     Span::raw(failed)
                 },
             ],
         ));
-        if p.skipped > 0 {
+        if r.skipped > 0 {
             segs.push((
-                5,
+                6,
                 vec![
                     sep(),
-                    Span::raw(format!("{} skipped", thousands(p.skipped))),
+                    Span::raw(format!("{} skipped", thousands(r.skipped))),
                 ],
             ));
         }
-        if run.running {
+        if let Some(q) = r.queued {
             segs.push((
-                2,
-                vec![sep(), Span::raw(format!("{} queued", thousands(p.queued)))],
+                5,
+                vec![sep(), Span::raw(format!("{} queued", thousands(q)))],
             ));
-            if !run.dry_run {
-                segs.push((
-                    3,
-                    vec![
-                        sep(),
-                        Span::raw(format!("{:.1} writes/s", p.writes_per_sec)),
-                    ],
-                ));
-            }
-            let throttled = format!("{}×429", p.throttled);
+        }
+        if let Some((rate, unit)) = r.rate {
+            segs.push((3, vec![sep(), Span::raw(format!("{rate:.1} {unit}"))]));
+        }
+        if let Some(n) = r.throttled {
+            let throttled = format!("{n}×429");
             segs.push((
-                3,
+                4,
                 vec![
                     sep(),
-                    if p.throttled > 0 {
+                    if n > 0 {
                         Span::styled(throttled, t.warn())
                     } else {
                         Span::raw(throttled)
                     },
                 ],
             ));
-            if let Some(s) = p.eta_secs {
-                segs.push((2, vec![sep(), Span::raw(format!("ETA {}", eta(s)))]));
-            }
-        } else if !run.dry_run {
+        }
+        if let Some(left) = r.writes_left {
+            segs.push((
+                3,
+                vec![
+                    sep(),
+                    Span::raw(format!("{} writes left", thousands(left as usize))),
+                ],
+            ));
+        }
+        if let Some(s) = r.eta_secs {
+            segs.push((2, vec![sep(), Span::raw(format!("ETA {}", eta(s)))]));
+        }
+        if let Some(w) = r.writes {
             segs.push((
                 4,
                 vec![
                     sep(),
-                    Span::raw(format!("{} writes", thousands(p.writes as usize))),
+                    Span::raw(format!("{} writes", thousands(w as usize))),
                 ],
             ));
         }
+        if let Some(note) = r.note {
+            segs.push((5, vec![sep(), Span::styled(note, t.dim())]));
+        }
     }
-    if run.auto_sync {
+    if let Some((what, next)) = r.recurring {
         let mut s = Vec::new();
         if !segs.is_empty() {
             s.push(sep());
         }
-        s.push(Span::styled("auto-sync on", t.accent()));
+        s.push(Span::styled(format!("{what} on"), t.accent()));
         segs.push((0, s));
-        if let Some(next) = run.auto_sync_next {
+        if let Some(next) = next {
             segs.push((
                 3,
                 vec![Span::raw(format!(", next {}", next.format("%H:%M UTC")))],

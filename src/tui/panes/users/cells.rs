@@ -1,15 +1,21 @@
 //! Columns of the users table and the text of each cell: MFA Server methods and current
-//! Entra methods side by side. Cells are formatted for the visible window when it
-//! changes, and kept; a frame only copies them into the table.
+//! Entra methods side by side, in one vocabulary (`words`). Cells are formatted for the
+//! visible window when it changes, and kept; a frame only copies them into the table.
+//! Nothing is cut silently: a cut value ends in "…", a field the file carried a bad
+//! value for says "? see notes", a phone column with more phones says "[+N]" apart from
+//! the number.
 
 use ratatui::style::Style;
 
+use super::notes::Notes;
 use super::rows::{EntraState, Row};
-use crate::datafile::{DataSet, Known, MfaMethod};
+use super::words;
+use crate::datafile::{DataSet, Known};
 use crate::engine::UserStatus;
-use crate::migrate::{EntraDefault, EntraMethods, Match, PhoneSlot, UserSkip};
+use crate::migrate::{EntraMethods, Match, PhoneSlot};
 use crate::phone::PhoneNumber;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::truncate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Col {
@@ -67,7 +73,9 @@ impl Col {
             Col::Mark => 1,
             Col::Status => 9,
             Col::Upn => 18,
-            Col::MfaPhone | Col::MfaBackup | Col::EntraPhones => 15,
+            Col::MfaPhone | Col::MfaBackup => 14,
+            // Room for a number and its "[+N]" marker.
+            Col::EntraPhones => 17,
             Col::MfaDefault => 7,
             Col::MfaApps => 4,
             Col::MfaTokens => 3,
@@ -134,73 +142,33 @@ pub struct RowCells {
     pub styles: Vec<Style>,
 }
 
-pub fn phone_text(p: Known<Option<PhoneNumber>>) -> String {
+/// A phone as a cell: `?` when the input does not carry it, `? see notes` when the file
+/// carried a value that could not be read (a row problem says what).
+pub fn phone_text(p: Known<Option<PhoneNumber>>, noted: bool) -> String {
     match p {
+        Known::Unknown if noted => "? see notes".into(),
         Known::Unknown => "?".into(),
         Known::Known(None) => "—".into(),
         Known::Known(Some(n)) => n.graph(),
     }
 }
 
-pub fn method_text(m: Known<Option<MfaMethod>>) -> &'static str {
-    match m {
-        Known::Unknown => "?",
-        Known::Known(None) => "—",
-        Known::Known(Some(MfaMethod::PhoneCall)) => "call",
-        Known::Known(Some(MfaMethod::TextMessage)) => "text",
-        Known::Known(Some(MfaMethod::MobileApp)) => "app",
-        Known::Known(Some(MfaMethod::OathToken)) => "oath",
-    }
-}
-
-pub fn entra_default_text(d: &EntraDefault) -> String {
-    match d {
-        EntraDefault::NotSet => "—".into(),
-        EntraDefault::Set(m) => m.graph_name().into(),
-        EntraDefault::Other(s) => s.clone(),
-    }
-}
-
-/// The first Entra phone (mobile, alternate, office) and how many more.
-pub fn entra_phones_text(m: &EntraMethods) -> String {
+/// The first Entra phone (mobile, alternate, office) and how many more, fitted to
+/// `width`: the marker `[+N]` stays whole, bracketed apart from the number (never read as
+/// its digits), and the number is cut with "…" when both do not fit.
+pub fn entra_phones_text(m: &EntraMethods, width: usize) -> String {
     let present: Vec<String> = PhoneSlot::ALL
         .iter()
         .filter_map(|s| m.phone(*s))
-        .map(|p| p.to_string())
+        .map(|p| crate::safe_text::terminal(&p.to_string()).into_owned())
         .collect();
     match present.as_slice() {
         [] => "—".into(),
-        [one] => one.clone(),
-        [first, rest @ ..] => format!("{first}+{}", rest.len()),
-    }
-}
-
-/// Short text of a migration status.
-pub fn status_text(s: Option<&UserStatus>) -> String {
-    match s {
-        None => String::new(),
-        Some(UserStatus::Queued) => "queued".into(),
-        Some(UserStatus::Reading) => "reading".into(),
-        Some(UserStatus::Planned { plan }) => match plan.ops.len() {
-            0 => "planned: none".into(),
-            1 => "planned: 1 op".into(),
-            n => format!("planned: {n} ops"),
-        },
-        Some(UserStatus::Skipped { skip }) => match skip {
-            UserSkip::NotInMfaServer => "skip no MFA-S".into(),
-            UserSkip::Conflict { .. } => "skip conflict".into(),
-            UserSkip::DisabledInMfaServer { .. } => "skip disabled".into(),
-            UserSkip::Unchanged { .. } => "skip unchanged".into(),
-        },
-        Some(UserStatus::Writing { done, of }) => format!("writing {done}/{of}"),
-        Some(UserStatus::Verified) => "✓ verified".into(),
-        Some(UserStatus::Mismatch { .. }) => "≠ mismatch".into(),
-        Some(UserStatus::Failed { retryable, .. }) => {
-            if *retryable {
-                "✗ failed·retry".into()
-            } else {
-                "✗ failed".into()
-            }
+        [one] => truncate(one, width),
+        [first, rest @ ..] => {
+            let marker = format!("[+{}]", rest.len());
+            let room = width.saturating_sub(marker.chars().count());
+            format!("{}{marker}", truncate(first, room))
         }
     }
 }
@@ -218,20 +186,14 @@ fn status_style(s: Option<&UserStatus>, theme: &Theme) -> Style {
 /// How a row matched (the rule, or why not) and its style.
 pub fn match_word(row: &Row, data: Option<&DataSet>, theme: &Theme) -> (&'static str, Style) {
     match &row.member.matched {
-        Match::Matched { user, by } => {
+        Match::Matched { user, .. } => {
             let disabled = data
                 .and_then(|d| d.user(*user))
                 .is_some_and(|u| u.enabled() == Known::Known(false));
             if disabled {
                 ("disabled", theme.warn())
             } else {
-                let word = match by {
-                    crate::migrate::Rule::M1 => "M1 upn",
-                    crate::migrate::Rule::M2 => "M2 sid",
-                    crate::migrate::Rule::M3 => "M3 attr",
-                    _ => "matched",
-                };
-                (word, theme.base())
+                (words::match_short(&row.member.matched), theme.base())
             }
         }
         Match::NotInMfaServer => ("unmatched", theme.warn()),
@@ -244,6 +206,7 @@ pub fn format_row(
     row: &Row,
     cols: &[(Col, u16)],
     data: Option<&DataSet>,
+    notes: &Notes,
     theme: &Theme,
 ) -> RowCells {
     let user = match &row.member.matched {
@@ -251,7 +214,11 @@ pub fn format_row(
         _ => None,
     };
     let matched = matches!(row.member.matched, Match::Matched { .. });
-    // MFA Server side: "?" while the data file is not loaded, blank when no user matched.
+    let noted = |fields: &[&str]| {
+        user.as_ref()
+            .is_some_and(|u| notes.has(data, u.username(), fields))
+    };
+    // MFA Server side: "…" while the data file is not loaded, blank when no user matched.
     let mfa = |f: &dyn Fn(&crate::datafile::User<'_>) -> String| -> String {
         match (&user, matched, data) {
             (Some(u), _, _) => f(u),
@@ -269,6 +236,7 @@ pub fn format_row(
     let mut texts = Vec::with_capacity(cols.len());
     let mut styles = Vec::with_capacity(cols.len());
     for (col, width) in cols {
+        let w = *width as usize;
         let (text, style) = match col {
             Col::Mark => (
                 if row.marked { "✓" } else { " " }.to_string(),
@@ -278,13 +246,28 @@ pub fn format_row(
                 let (w, s) = match_word(row, data, theme);
                 (w.to_string(), s)
             }
-            Col::Upn => (row.member.entra.upn.clone(), theme.base()),
-            Col::MfaPhone => (mfa(&|u| phone_text(u.phone())), theme.base()),
-            Col::MfaBackup => (mfa(&|u| phone_text(u.backup_phone())), theme.base()),
-            Col::MfaDefault => (
-                mfa(&|u| method_text(u.default_method()).into()),
+            Col::Upn => (
+                crate::safe_text::terminal(&row.member.entra.upn).into_owned(),
                 theme.base(),
             ),
+            Col::MfaPhone => {
+                let n = noted(&["phone", "country_code", "extension"]);
+                (mfa(&|u| phone_text(u.phone(), n)), theme.base())
+            }
+            Col::MfaBackup => {
+                let n = noted(&["backup_phone", "backup_country_code", "backup_extension"]);
+                (mfa(&|u| phone_text(u.backup_phone(), n)), theme.base())
+            }
+            Col::MfaDefault => {
+                let n = noted(&["default_method"]);
+                (
+                    mfa(&|u| match u.default_method() {
+                        Known::Unknown if n => "? notes".into(),
+                        m => words::mfa_default(m).into(),
+                    }),
+                    theme.base(),
+                )
+            }
             Col::MfaApps => (
                 mfa(&|u| match u.devices().known() {
                     Some(d) => d.len().to_string(),
@@ -299,15 +282,15 @@ pub fn format_row(
                 }),
                 theme.base(),
             ),
-            Col::EntraPhones => (entra(&entra_phones_text), theme.base()),
+            Col::EntraPhones => (entra(&|m| entra_phones_text(m, w)), theme.base()),
             Col::EntraApps => (entra(&|m| m.authenticators.len().to_string()), theme.base()),
-            Col::EntraDefault => (entra(&|m| entra_default_text(&m.default)), theme.base()),
+            Col::EntraDefault => (entra(&|m| words::entra_default(&m.default)), theme.base()),
             Col::Migration => (
-                status_text(row.status.as_ref()),
+                words::status_text(row.status.as_ref()),
                 status_style(row.status.as_ref(), theme),
             ),
         };
-        texts.push(crate::tui::widgets::truncate(&text, *width as usize));
+        texts.push(truncate(&text, w));
         styles.push(style);
     }
     RowCells {
@@ -341,6 +324,14 @@ mod tests {
         assert!(upn >= Some(18), "{upn:?}");
         let wide = layout(158, 30);
         assert_eq!(wide.len(), Col::ALL.len());
+        let m = EntraMethods {
+            mobile: Some(crate::migrate::EntraPhone::Masked("+1 4255550001".into())),
+            office: Some(crate::migrate::EntraPhone::Masked("+1 4255550002".into())),
+            ..Default::default()
+        };
+        assert_eq!(entra_phones_text(&m, 17), "+1 4255550001[+1]");
+        // Narrow: the number is cut with "…", the marker stays whole and apart.
+        assert_eq!(entra_phones_text(&m, 12), "+1 4255…[+1]");
         let total: u16 = wide.iter().map(|(_, w)| w).sum::<u16>() + (wide.len() as u16 - 1);
         assert!(total <= 158, "{total}");
     }

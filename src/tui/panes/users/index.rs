@@ -1,5 +1,5 @@
-//! Which rows the users table shows, in which order: filter and sort over indices, never
-//! over copies of rows.
+//! Which rows the users table shows, in which order: filter and sort (either way) over
+//! indices, never over copies of rows.
 //!
 //! A filter is whitespace-separated terms, all of which must match; a term matches a
 //! row whose UPN, MFA Server username or display name contains it (case-insensitive),
@@ -108,6 +108,8 @@ fn match_rank(m: &Match) -> u8 {
 #[derive(Debug, Default)]
 pub struct ViewIndex {
     sort: SortKey,
+    /// Descending.
+    desc: bool,
     text: String,
     terms: Vec<Term>,
     /// Every row in sort order; empty in arrival order (the order is the index).
@@ -124,6 +126,15 @@ impl ViewIndex {
 
     pub fn sort(&self) -> SortKey {
         self.sort
+    }
+
+    pub fn descending(&self) -> bool {
+        self.desc
+    }
+
+    /// Arrival order, ascending: the order is the row index itself.
+    fn natural(&self) -> bool {
+        self.sort == SortKey::Arrival && !self.desc
     }
 
     pub fn filter_text(&self) -> &str {
@@ -162,7 +173,8 @@ impl ViewIndex {
                     .then_with(|| rows.upn_key(a).cmp(rows.upn_key(b)))
             }
         };
-        by.then(a.cmp(&b))
+        let o = by.then(a.cmp(&b));
+        if self.desc { o.reverse() } else { o }
     }
 
     fn matches(&self, rows: &Rows, i: u32) -> bool {
@@ -174,8 +186,14 @@ impl ViewIndex {
     }
 
     pub fn set_sort(&mut self, sort: SortKey, rows: &Rows) {
-        if sort != self.sort {
+        self.set_order(sort, self.desc, rows);
+    }
+
+    /// Sort by `sort`, descending or not.
+    pub fn set_order(&mut self, sort: SortKey, desc: bool, rows: &Rows) {
+        if sort != self.sort || desc != self.desc {
             self.sort = sort;
+            self.desc = desc;
             self.rebuild(rows);
         }
     }
@@ -211,12 +229,16 @@ impl ViewIndex {
     pub fn rebuild(&mut self, rows: &Rows) {
         self.order.clear();
         match self.sort {
-            SortKey::Arrival => {}
+            SortKey::Arrival if !self.desc => {}
+            SortKey::Arrival => self.order = (0..rows.len() as u32).rev().collect(),
             SortKey::Upn => {
                 let mut keyed: Vec<(&str, u32)> = (0..rows.len() as u32)
                     .map(|i| (rows.upn_key(i), i))
                     .collect();
                 keyed.sort_unstable();
+                if self.desc {
+                    keyed.reverse();
+                }
                 self.order = keyed.into_iter().map(|(_, i)| i).collect();
             }
             SortKey::Status | SortKey::Match => {
@@ -232,7 +254,7 @@ impl ViewIndex {
         self.stale = false;
         let n = rows.len() as u32;
         if self.terms.is_empty() {
-            self.visible = if self.sort == SortKey::Arrival {
+            self.visible = if self.natural() {
                 (0..n).collect()
             } else {
                 self.order.clone()
@@ -246,7 +268,7 @@ impl ViewIndex {
                     rows.bits(i) & t.mask != 0 || t.finder.find(rows.hay(i).as_bytes()).is_some()
                 })
         };
-        self.visible = if self.sort == SortKey::Arrival {
+        self.visible = if self.natural() {
             (0..n).filter(|&i| keep(i)).collect()
         } else {
             self.order.iter().copied().filter(|&i| keep(i)).collect()
@@ -300,7 +322,7 @@ impl ViewIndex {
         if first >= n {
             return;
         }
-        if self.sort == SortKey::Arrival {
+        if self.natural() {
             let filtered = !self.terms.is_empty();
             let new: Vec<u32> = (first..n)
                 .filter(|&i| !filtered || self.matches(rows, i))
@@ -340,7 +362,7 @@ impl ViewIndex {
 
     /// Where row `r` is shown, if it is.
     pub fn position(&self, rows: &Rows, r: u32) -> Option<usize> {
-        let pos = if self.sort == SortKey::Arrival {
+        let pos = if self.natural() {
             self.visible.partition_point(|&x| x < r)
         } else {
             self.visible
@@ -477,6 +499,26 @@ mod tests {
                 .collect();
             proptest::prop_assert_eq!(v.visible(), naive.as_slice());
         }
+    }
+
+    #[test]
+    fn every_sort_reverses_and_new_pages_merge_in_reverse() {
+        let mut r = rows(&["m@x", "c@x", "x@x"]);
+        let mut v = ViewIndex::default();
+        v.set_order(SortKey::Upn, true, &r);
+        assert_eq!(v.visible(), [2, 0, 1]);
+        let first = r.push_page(vec![member(3, "a@x"), member(4, "z@x")], None);
+        v.rows_added(first, &r);
+        let upns: Vec<&str> = v.visible().iter().map(|&i| r.upn_key(i)).collect();
+        assert_eq!(upns, ["z@x", "x@x", "m@x", "c@x", "a@x"]);
+        v.set_order(SortKey::Arrival, true, &r);
+        assert_eq!(v.visible(), [4, 3, 2, 1, 0]);
+        let first = r.push_page(vec![member(5, "b@x")], None);
+        v.rows_added(first, &r);
+        assert_eq!(v.visible(), [5, 4, 3, 2, 1, 0]);
+        assert_eq!(v.position(&r, 3), Some(2));
+        v.set_order(SortKey::Arrival, false, &r);
+        assert_eq!(v.visible(), [0, 1, 2, 3, 4, 5]);
     }
 
     #[test]

@@ -1,39 +1,60 @@
 //! The Users tab: the migration group's members streaming in page by page, each matched
 //! to its MFA Server user (M1–M4), MFA Server methods beside current Entra methods,
-//! filter, sort, marks, and the state of the current dry run or migration.
+//! filter, sort, marks, and the state of the current dry run or migration; with its two
+//! views on top, a user's detail ([`detail`]) and the plan preview ([`plan`]).
 //!
 //! Rows stay data ([`rows`]); [`index`] keeps the shown order; only the visible window
 //! is formatted ([`cells`]) — when it changes, not per frame — and drawn. Entra methods
 //! are read for the visible rows only, one coalesced request at most every
 //! [`READ_EVERY`] while the admin scrolls.
+//!
+//! Every tenant write shows its blast radius first: `M` (and `S`) without a dry run of
+//! the same users under the same settings runs one, and the confirmation opens when it
+//! ends, its tier from [`crate::confirm_tier`] ([`run`]).
 
 pub mod cells;
+pub mod detail;
+mod group;
 pub mod index;
+mod list;
+pub mod notes;
+pub mod plan;
 pub mod rows;
+mod run;
+pub mod words;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row as TableRow};
+use ratatui::widgets::Paragraph;
 use tokio::time::Instant;
 
 use self::cells::{Col, RowCells};
+use self::detail::Detail;
 use self::index::{SortKey, ViewIndex};
-use self::rows::{EntraState, Row, Rows};
-use super::{Env, thousands};
-use crate::datafile::{DataSet, Known, OathKind};
-use crate::engine::{Command, DirectoryCommand, GroupInfo, Member, Progress, Scope, UserStatus};
-use crate::migrate::summary::BlastRadius;
-use crate::migrate::{Match, MigrationSettings, MobileAppHandling, UserSkip};
+use self::notes::Notes;
+use self::plan::PlanView;
+use self::rows::{EntraState, Rows};
+pub use self::run::{DryRun, RunState};
+use crate::datafile::DataSet;
+use crate::engine::{
+    Command, DirectoryCommand, DirectoryEvent, Event, GroupInfo, Member, MigrationCommand,
+    MigrationEvent, Reply, RequestId, Scope, UserStatus,
+};
+use crate::migrate::Rule;
 use crate::tui::action::{Action, Availability, Context};
-use crate::tui::widgets::{progress, virtual_table};
+use crate::tui::effect::{Effects, TextAsk, TextEdit};
+use crate::tui::pane::{Env, Pane};
+use crate::tui::tab::Tab;
+use crate::tui::widgets::{thousands, virtual_table};
+
+pub use self::words::skip_text;
 
 /// At most one `ReadMethods` per this interval while the visible window changes.
 pub const READ_EVERY: Duration = Duration::from_millis(80);
@@ -50,35 +71,26 @@ pub enum Load {
     Loaded { loaded: usize },
 }
 
-/// The current (or last) dry run or migration.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunState {
-    pub running: bool,
-    pub dry_run: bool,
-    pub progress: Progress,
-    /// Set when the run ended: (dry run, cancelled).
-    pub finished: Option<(bool, bool)>,
-    pub auto_sync: bool,
-    pub auto_sync_next: Option<DateTime<Utc>>,
-    pub exported: Option<(PathBuf, usize)>,
+/// A view open on top of the list.
+#[derive(Debug, Clone)]
+pub enum Open {
+    Detail(Detail),
+    Plan,
 }
 
-/// What a write would touch, shown before it runs.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Blast {
-    pub users: usize,
-    pub matched: usize,
-    pub unmatched: usize,
-    pub conflicts: usize,
-    pub disabled: usize,
-    /// Already verified by an earlier run.
-    pub verified: usize,
-    /// Will still have no usable Entra method afterwards (nothing to migrate).
-    pub no_usable: usize,
-    /// Entra methods not read yet, so usability is not known.
-    pub usable_unknown: usize,
-    /// The users' latest plans (a dry run), summed by the planner's own rules.
-    pub planned: BlastRadius,
+/// What a request this pane sent was for (its reply is handled accordingly).
+#[derive(Debug, Clone)]
+enum Waiting {
+    FindGroup(String),
+    SearchGroups(String),
+    Load,
+    Refresh,
+    Plan,
+    Migrate,
+    Retry,
+    Export,
+    AutoSync,
+    Cancel,
 }
 
 #[derive(Debug, Default)]
@@ -93,7 +105,22 @@ pub struct UsersPane {
     /// Rows in the order their dry-run result came (the plan preview lists them).
     pub dry_run_rows: Vec<u32>,
     dry_run_seen: HashSet<u32>,
+    /// The dry run whose plans the rows hold, while they still stand.
+    pub dry: Option<DryRun>,
+    /// Rows a migration wrote or tried to: read from Entra again when it ends.
+    run_rows: Vec<u32>,
+    run_seen: HashSet<u32>,
     failed_retryable: usize,
+    /// A view on top of the list.
+    pub open: Option<Open>,
+    pub plan: PlanView,
+    notes: Notes,
+    waiting: HashMap<RequestId, Waiting>,
+    /// Groups sharing the name looked up last (the picker's choice).
+    candidates: Vec<GroupInfo>,
+    /// The group picker's text, and when to search for it.
+    search: String,
+    search_due: Option<Instant>,
     cols: Vec<(Col, u16)>,
     cols_key: (u16, usize),
     window: Vec<RowCells>,
@@ -126,7 +153,7 @@ impl UsersPane {
         self.view.visible().get(self.cursor.selected).copied()
     }
 
-    pub fn row(&self, i: u32) -> Option<&Row> {
+    pub fn row(&self, i: u32) -> Option<&rows::Row> {
         self.rows.get(i)
     }
 
@@ -138,16 +165,19 @@ impl UsersPane {
         self.failed_retryable
     }
 
+    /// The detail view open, if it is.
+    pub fn detail(&self) -> Option<&Detail> {
+        match &self.open {
+            Some(Open::Detail(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn plan_open(&self) -> bool {
+        matches!(self.open, Some(Open::Plan))
+    }
+
     // ----------------------------------------------------------------- engine events
-
-    /// A group lookup started (`:group`, the config's group, the picker).
-    pub fn finding(&mut self, query: String) {
-        self.load = Some(Load::Finding { query });
-    }
-
-    pub fn not_found(&mut self, query: String) {
-        self.load = Some(Load::NotFound { query });
-    }
 
     /// The engine began loading `group`'s members. The same group again (a sync cycle,
     /// a refresh) keeps its rows, marks and selection, and pages update them in place;
@@ -158,15 +188,16 @@ impl UsersPane {
                 loaded: self.rows.len(),
             });
             self.group = Some(group);
+            // Members may have changed: plans of the last dry run no longer stand.
+            self.dry = None;
             self.touch();
         } else {
-            let _ = self.begin(group);
+            self.begin(group);
         }
     }
 
-    /// Start loading `group`: everything of the previous group goes.
-    pub fn begin(&mut self, group: GroupInfo) -> Command {
-        let id = group.id.clone();
+    /// Start on `group`: everything of the previous group goes, its run line too.
+    pub fn begin(&mut self, group: GroupInfo) {
         self.group = Some(group);
         self.load = Some(Load::Loading { loaded: 0 });
         self.rows.clear();
@@ -177,11 +208,22 @@ impl UsersPane {
         };
         self.dry_run_rows.clear();
         self.dry_run_seen.clear();
+        self.run_rows.clear();
+        self.run_seen.clear();
+        self.dry = None;
         self.failed_retryable = 0;
         self.last_read.clear();
         self.reads_due = None;
+        self.open = None;
+        self.plan = PlanView::default();
+        self.run = RunState {
+            auto_sync: self.run.auto_sync,
+            auto_sync_next: self.run.auto_sync_next,
+            running: self.run.running,
+            dry_run: self.run.dry_run,
+            ..Default::default()
+        };
         self.touch();
-        Command::Directory(DirectoryCommand::LoadMembers { group_id: id })
     }
 
     pub fn members(
@@ -243,6 +285,18 @@ impl UsersPane {
         {
             self.dry_run_rows.push(i);
         }
+        if !dry
+            && matches!(
+                status,
+                UserStatus::Writing { .. }
+                    | UserStatus::Verified
+                    | UserStatus::Mismatch { .. }
+                    | UserStatus::Failed { .. }
+            )
+            && self.run_seen.insert(i)
+        {
+            self.run_rows.push(i);
+        }
         let mut delta: isize = 0;
         self.rows.update(i, data, |r| {
             if matches!(
@@ -274,33 +328,35 @@ impl UsersPane {
         self.touch();
     }
 
-    pub fn run_started(&mut self, dry_run: bool, targeted: usize) {
-        self.run.running = true;
-        self.run.dry_run = dry_run;
-        self.run.finished = None;
-        self.run.progress = Progress {
-            targeted,
-            queued: targeted,
-            ..Default::default()
-        };
-        if dry_run {
-            self.dry_run_rows.clear();
-            self.dry_run_seen.clear();
-        }
-    }
-
-    pub fn run_finished(&mut self, dry_run: bool, progress: Progress, cancelled: bool) {
-        self.run.running = false;
-        self.run.dry_run = dry_run;
-        self.run.progress = progress;
-        self.run.finished = Some((dry_run, cancelled));
-    }
-
-    /// The MFA Server data arrived or changed: usernames, disabled flags, cells.
+    /// The MFA Server data arrived or changed: usernames, disabled flags, notes, cells.
     pub fn data_changed(&mut self, data: Option<&DataSet>) {
         self.rows.rebuild_derived(data);
+        self.notes = Notes::of(data);
+        self.dry = None;
         self.rebuild_view();
         self.touch();
+    }
+
+    /// A run ended: users it wrote are read from Entra again (ENTRA DEF and the detail
+    /// view must not show the state before it).
+    fn reread_written(&mut self, env: &Env<'_>, fx: &mut Effects) {
+        let rows = std::mem::take(&mut self.run_rows);
+        self.run_seen.clear();
+        if rows.is_empty() {
+            return;
+        }
+        for &i in &rows {
+            self.rows.update(i, None, |r| r.entra = EntraState::NotRead);
+        }
+        self.last_read.clear();
+        self.touch();
+        if let Some(Open::Detail(d)) = &self.open {
+            let r = d.row;
+            if let Some(cmd) = self.read_one(r) {
+                fx.send(env, cmd);
+            }
+        }
+        self.reads_due.get_or_insert(env.instant + READ_EVERY);
     }
 
     // ----------------------------------------------------------------- view upkeep
@@ -335,210 +391,47 @@ impl UsersPane {
 
     pub fn set_sort(&mut self, sort: SortKey) {
         let keep = self.selected_row();
-        self.view.set_sort(sort, &self.rows);
+        self.view
+            .set_order(sort, self.view.descending(), &self.rows);
         self.reselect(keep);
     }
 
-    /// The earliest timer this pane waits for.
-    pub fn deadline(&self) -> Option<Instant> {
-        match (self.reads_due, self.resort_due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    /// Timers that are due: a coalesced methods read, a throttled re-sort.
-    pub fn tick(&mut self, now: Instant, out: &mut Vec<Command>) {
-        if self.resort_due.is_some_and(|d| d <= now) {
-            self.resort_due = None;
-            if self.view.is_stale() {
-                self.rebuild_view();
-            }
-        }
-        if self.reads_due.is_some_and(|d| d <= now) {
-            self.reads_due = None;
-            if let Some(cmd) = self.take_reads() {
-                out.push(cmd);
-            }
-        }
-    }
-
-    /// Ask for the methods of visible rows not read yet. A new request replaces the
-    /// queued part of the previous one in the engine, so rows of that one that scrolled
-    /// away go back to "not read".
-    fn take_reads(&mut self) -> Option<Command> {
-        let window = self.cursor.window();
-        let want: Vec<u32> = self.view.visible()[window]
-            .iter()
-            .copied()
-            .filter(|&i| {
-                self.rows
-                    .get(i)
-                    .is_some_and(|r| matches!(r.entra, EntraState::NotRead | EntraState::Requested))
-            })
-            .collect();
-        if want.is_empty() || want == self.last_read {
-            return None;
-        }
-        let wanted: HashSet<u32> = want.iter().copied().collect();
-        for &i in &self.last_read {
-            if !wanted.contains(&i) {
-                self.rows.update(i, None, |r| {
-                    if r.entra == EntraState::Requested {
-                        r.entra = EntraState::NotRead;
-                    }
-                });
-            }
-        }
-        let mut users = Vec::with_capacity(want.len());
-        for &i in &want {
-            self.rows.update(i, None, |r| {
-                r.entra = EntraState::Requested;
-                users.push(r.member.entra.id.clone());
-            });
-        }
-        self.last_read = want;
-        Some(Command::Directory(DirectoryCommand::ReadMethods { users }))
-    }
-
-    /// Ask for one row's methods now (the detail view).
-    pub fn read_one(&mut self, i: u32) -> Option<Command> {
-        let row = self.rows.get(i)?;
-        if !matches!(row.entra, EntraState::NotRead) {
-            return None;
-        }
-        let id = row.member.entra.id.clone();
-        self.rows
-            .update(i, None, |r| r.entra = EntraState::Requested);
-        self.last_read.push(i);
-        Some(Command::Directory(DirectoryCommand::ReadMethods {
-            users: vec![id],
-        }))
-    }
-
-    /// The rows of the table area: title, progress when a run is known, header, rows.
-    fn split(&self, area: Rect) -> [Rect; 3] {
-        let progress =
-            u16::from(self.run.running || self.run.finished.is_some() || self.run.auto_sync);
-        let [title, prog, table] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(progress),
-            Constraint::Min(0),
-        ])
-        .areas(area);
-        [title, prog, table]
-    }
-
-    /// Fit the window to `area` and format what became visible. Called after every
-    /// update, before drawing; does nothing when nothing moved.
-    pub fn prepare(&mut self, area: Rect, env: &Env<'_>, now: Instant) {
-        self.area = area;
-        let [_, _, table] = self.split(area);
-        self.cursor
-            .set_height(table.height.saturating_sub(1) as usize);
-        self.cursor.set_len(self.view.visible().len());
-        let key = (table.width, self.rows.max_upn);
-        if key != self.cols_key || self.cols.is_empty() {
-            self.cols = cells::layout(table.width, self.rows.max_upn);
-            self.cols_key = key;
-            self.window_key = None;
-        }
-        let window = self.cursor.window();
-        let wkey = (window.clone(), self.generation);
-        if self.window_key.as_ref() == Some(&wkey) {
-            return;
-        }
-        self.window = self.view.visible()[window.clone()]
-            .iter()
-            .filter_map(|&i| {
-                self.rows
-                    .get(i)
-                    .map(|r| cells::format_row(i, r, &self.cols, env.data, env.theme))
-            })
-            .collect();
-        self.window_key = Some(wkey);
-        let unread = self.window.iter().any(|c| {
-            self.rows
-                .get(c.row)
-                .is_some_and(|r| r.entra == EntraState::NotRead)
-        });
-        if unread && self.reads_due.is_none() {
-            self.reads_due = Some(now + READ_EVERY);
-        }
+    /// Sort by `key` (none: the current one), descending or not; the footer's message.
+    pub fn sort_by(&mut self, key: Option<SortKey>, desc: bool) -> String {
+        let keep = self.selected_row();
+        let key = key.unwrap_or(self.view.sort());
+        self.view.set_order(key, desc, &self.rows);
+        self.reselect(keep);
+        format!(
+            "sorted by {}{}",
+            key.name(),
+            if desc { ", descending" } else { "" }
+        )
     }
 
     // ----------------------------------------------------------------- actions
 
-    pub fn available(&self, action: Action) -> Availability {
-        let empty = self.view.visible().is_empty();
-        let need_rows = || {
-            if empty {
-                Availability::no(match self.load() {
-                    Load::Loaded { .. } | Load::Loading { .. } if self.view.is_filtered() => {
-                        "no user matches the filter"
-                    }
-                    Load::Loaded { .. } => "the group has no members",
-                    Load::Loading { .. } => "members are still loading",
-                    _ => "no migration group picked yet",
-                })
-            } else {
-                Availability::Available
-            }
-        };
-        let need_group = || match self.load() {
+    fn need_group(&self) -> Availability {
+        match self.load() {
             Load::Loaded { .. } => Availability::Available,
             Load::Loading { loaded } => Availability::no(format!(
                 "members are still loading ({} so far)",
                 thousands(*loaded)
             )),
+            _ if self.group.is_some() => Availability::Available,
             _ => Availability::no("no migration group picked yet"),
-        };
-        let idle = || {
-            if self.run.running {
-                Availability::no(if self.run.dry_run {
-                    "a dry run is in progress"
-                } else {
-                    "a migration is in progress"
-                })
+        }
+    }
+
+    fn idle(&self) -> Availability {
+        if self.run.running {
+            Availability::no(if self.run.dry_run {
+                "a dry run is in progress"
             } else {
-                Availability::Available
-            }
-        };
-        let both = |a: Availability, b: Availability| if a.is_available() { b } else { a };
-        match action {
-            Action::Mark | Action::MarkAll | Action::ShowDetail | Action::Sort => need_rows(),
-            Action::UnmarkAll => {
-                if self.rows.marked() == 0 {
-                    Availability::no("no user is marked")
-                } else {
-                    Availability::Available
-                }
-            }
-            Action::Plan | Action::Migrate => both(need_group(), idle()),
-            Action::AutoSync => need_group(),
-            Action::IncludeUnchanged => Availability::Available,
-            Action::RetryFailed => {
-                if self.failed_retryable == 0 {
-                    Availability::no("no user failed with a retryable error")
-                } else {
-                    idle()
-                }
-            }
-            Action::CancelRun => {
-                if self.run.running {
-                    Availability::Available
-                } else {
-                    Availability::no("nothing is running")
-                }
-            }
-            Action::PickGroup => {
-                if self.run.running && !self.run.dry_run {
-                    Availability::no("a migration of this group is in progress")
-                } else {
-                    Availability::Available
-                }
-            }
-            _ => Availability::no("not an action of the users list"),
+                "a migration is in progress"
+            })
+        } else {
+            Availability::Available
         }
     }
 
@@ -558,309 +451,601 @@ impl UsersPane {
         }
     }
 
-    pub fn blast(
-        &self,
-        rows: &[u32],
-        data: Option<&DataSet>,
-        settings: &MigrationSettings,
-    ) -> Blast {
-        let mut b = Blast {
-            users: rows.len(),
-            ..Default::default()
-        };
-        for &i in rows {
-            let Some(row) = self.rows.get(i) else {
-                continue;
-            };
-            match &row.member.matched {
-                Match::Matched { user, .. } => {
-                    b.matched += 1;
-                    if data
-                        .and_then(|d| d.user(*user))
-                        .is_some_and(|u| u.enabled() == Known::Known(false))
-                    {
-                        b.disabled += 1;
-                    }
-                }
-                Match::NotInMfaServer => b.unmatched += 1,
-                Match::Conflict { .. } => b.conflicts += 1,
+    fn open_detail(&mut self, env: &Env<'_>, fx: &mut Effects) {
+        if let Some(i) = self.selected_row() {
+            if let Some(cmd) = self.read_one(i) {
+                fx.send(env, cmd);
             }
-            if matches!(row.status, Some(UserStatus::Verified)) {
-                b.verified += 1;
-            }
-            match usable_after(row, data, settings) {
-                Some(true) => {}
-                Some(false) => b.no_usable += 1,
-                None => b.usable_unknown += 1,
-            }
-            if let Some(plan) = &row.plan {
-                b.planned.add(plan);
-            }
+            self.open = Some(Open::Detail(Detail::new(i)));
         }
-        b
     }
 
-    /// Handle a list action; returns a message for the footer when there is one.
-    pub fn act(&mut self, action: Action, data: Option<&DataSet>) -> Option<String> {
+    /// The next (`forward`) or previous user of the list, in its shown order.
+    fn step_detail(&mut self, forward: bool, env: &Env<'_>, fx: &mut Effects) {
+        let Some(Open::Detail(d)) = &self.open else {
+            return;
+        };
+        let Some(pos) = self.view.position(&self.rows, d.row) else {
+            return;
+        };
+        let next = if forward {
+            pos + 1
+        } else {
+            pos.saturating_sub(1)
+        };
+        if let Some(&r) = self.view.visible().get(next) {
+            self.cursor.select(next);
+            if let Some(Open::Detail(d)) = &mut self.open {
+                d.show(r);
+            }
+            if let Some(cmd) = self.read_one(r) {
+                fx.send(env, cmd);
+            }
+        }
+    }
+
+    fn ask_filter(&self, fx: &mut Effects) {
+        let (field, current) = match self.open {
+            Some(Open::Plan) => ("plan-filter", self.plan.filter().to_string()),
+            _ => ("filter", self.view.filter_text().to_string()),
+        };
+        fx.ask(TextAsk {
+            field,
+            label: "/".into(),
+            initial: current,
+            live: true,
+        });
+    }
+
+    /// Where the "must re-register the app" list goes unless the admin names a path.
+    pub fn default_export_path(env: &Env<'_>) -> PathBuf {
+        let stamp = env.now.format("%Y%m%d-%H%M%S");
+        env.export_dir
+            .join(format!("must-reregister-app-{stamp}.csv"))
+    }
+
+    /// Export the "must re-register the app" list (`ctrl+s`, `:export`).
+    pub fn export(&mut self, path: Option<String>, env: &Env<'_>) -> Effects {
+        let mut fx = Effects::none();
+        let path = path
+            .map(|p| PathBuf::from(p.trim()))
+            .unwrap_or_else(|| Self::default_export_path(env));
+        let id = fx.send(
+            env,
+            Command::Migration(MigrationCommand::ExportReregister { path: path.clone() }),
+        );
+        self.waiting.insert(id, Waiting::Export);
+        fx.info(format!("exporting to {}…", path.display()));
+        fx
+    }
+
+    fn refresh(&mut self, env: &Env<'_>) -> Effects {
+        let mut fx = Effects::none();
+        if let Some(g) = &self.group {
+            let id = fx.send(
+                env,
+                Command::Directory(DirectoryCommand::LoadMembers {
+                    group_id: g.id.clone(),
+                }),
+            );
+            self.waiting.insert(id, Waiting::Refresh);
+            // Entra methods are read again too, as rows come into view.
+            for i in 0..self.rows.len() as u32 {
+                self.rows.update(i, None, |r| r.entra = EntraState::NotRead);
+            }
+            self.last_read.clear();
+            self.touch();
+            fx.info("reloading members and their methods from the tenant; marks are kept");
+        }
+        fx
+    }
+}
+
+impl Pane for UsersPane {
+    fn tab(&self) -> Tab {
+        Tab::Users
+    }
+
+    fn stack(&self) -> &'static [Context] {
+        match self.open {
+            None => Context::Users.stack(),
+            Some(Open::Plan) => Context::Plan.stack(),
+            Some(Open::Detail(_)) => Context::Detail.stack(),
+        }
+    }
+
+    fn view_name(&self) -> Option<&'static str> {
+        match self.open {
+            None => None,
+            Some(Open::Plan) => Some("plan preview"),
+            Some(Open::Detail(_)) => Some("detail"),
+        }
+    }
+
+    fn available(&self, action: Action, env: &Env<'_>) -> Availability {
+        use Action as A;
+        let both = |a: Availability, b: Availability| if a.is_available() { b } else { a };
+        let stopped = || {
+            if env.engine_stopped {
+                Availability::no("the engine stopped")
+            } else {
+                Availability::Available
+            }
+        };
         match action {
-            Action::MoveUp => self.cursor.up(1),
-            Action::MoveDown => self.cursor.down(1),
-            Action::PageUp => self.cursor.page_up(),
-            Action::PageDown => self.cursor.page_down(),
-            Action::Top => self.cursor.top(),
-            Action::Bottom => self.cursor.bottom(),
-            Action::Mark => {
-                if let Some(i) = self.selected_row() {
-                    self.rows.update(i, data, |r| r.marked = !r.marked);
-                    self.view.row_changed();
-                    self.cursor.down(1);
-                    self.touch();
+            A::MoveUp | A::MoveDown | A::PageUp | A::PageDown | A::Top | A::Bottom => {
+                match &self.open {
+                    Some(Open::Detail(_)) => Availability::Available,
+                    Some(Open::Plan) if self.plan.scroll.len == 0 => {
+                        Availability::no("the plan preview is empty")
+                    }
+                    Some(Open::Plan) => Availability::Available,
+                    None => self.need_rows(),
                 }
             }
-            Action::MarkAll => {
-                let shown = self.view.visible().to_vec();
-                for i in &shown {
-                    self.rows.update(*i, data, |r| r.marked = true);
+            A::Open => match &self.open {
+                None => self.need_rows(),
+                Some(_) => Availability::no("nothing to open here: long text wraps"),
+            },
+            A::Filter => match &self.open {
+                Some(Open::Detail(_)) => Availability::no("nothing to filter in a detail view"),
+                Some(Open::Plan) if self.dry_run_rows.is_empty() => {
+                    Availability::no("no dry-run result to filter yet")
                 }
-                self.view.row_changed();
-                self.touch();
-                return Some(format!("{} marked", thousands(self.rows.marked())));
-            }
-            Action::UnmarkAll => {
-                for i in 0..self.rows.len() as u32 {
-                    if self.rows.get(i).is_some_and(|r| r.marked) {
-                        self.rows.update(i, data, |r| r.marked = false);
+                Some(Open::Plan) => Availability::Available,
+                None if self.rows.is_empty() => Availability::no("no users to filter yet"),
+                None => Availability::Available,
+            },
+            A::Back => match &self.open {
+                Some(_) => Availability::Available,
+                None if self.view.is_filtered() => Availability::Available,
+                None => Availability::no("nothing to go back to"),
+            },
+            A::NextUser | A::PrevUser => match &self.open {
+                Some(Open::Detail(d)) => {
+                    let pos = self.view.position(&self.rows, d.row);
+                    let end = if action == A::NextUser {
+                        pos.is_none_or(|p| p + 1 >= self.view.visible().len())
+                    } else {
+                        pos.is_none_or(|p| p == 0)
+                    };
+                    if end {
+                        Availability::no(if action == A::NextUser {
+                            "this is the last user of the list"
+                        } else {
+                            "this is the first user of the list"
+                        })
+                    } else {
+                        Availability::Available
                     }
                 }
-                self.view.row_changed();
-                self.touch();
-                return Some("all unmarked".into());
-            }
-            Action::IncludeUnchanged => {
-                self.include_unchanged = !self.include_unchanged;
-                return Some(if self.include_unchanged {
-                    "plans and migrations include unchanged users (C1 off)".into()
+                _ => Availability::no("only in a user's detail view"),
+            },
+            A::Refresh => {
+                if env.engine_stopped {
+                    Availability::no("the engine stopped")
+                } else if self.group.is_none() {
+                    Availability::no("no migration group picked yet")
+                } else if self.run.running && !self.run.dry_run {
+                    Availability::no("a migration is in progress")
                 } else {
-                    "unchanged users are skipped (C1)".into()
+                    Availability::Available
+                }
+            }
+            A::Export => both(stopped(), self.need_group()),
+            A::Mark | A::MarkAll | A::ShowDetail | A::Sort | A::ReverseSort => self.need_rows(),
+            A::UnmarkAll => {
+                if self.rows.marked() == 0 {
+                    Availability::no("no user is marked")
+                } else {
+                    Availability::Available
+                }
+            }
+            A::Plan => both(stopped(), both(self.need_group(), self.idle())),
+            A::Migrate => both(self.need_group(), self.idle()),
+            A::AutoSync => self.need_group(),
+            A::IncludeUnchanged => Availability::Available,
+            A::RetryFailed => {
+                if self.failed_retryable == 0 {
+                    Availability::no("no user failed with a retryable error")
+                } else {
+                    self.idle()
+                }
+            }
+            A::CancelRun => {
+                if env.engine_stopped {
+                    Availability::no("the engine stopped")
+                } else if self.run.running {
+                    Availability::Available
+                } else {
+                    Availability::no("nothing is running")
+                }
+            }
+            A::PickGroup => {
+                if env.engine_stopped {
+                    Availability::no("the engine stopped")
+                } else if self.run.running && !self.run.dry_run {
+                    Availability::no("a migration of this group is in progress")
+                } else {
+                    Availability::Available
+                }
+            }
+            _ => Availability::no("not an action of the users tab"),
+        }
+    }
+
+    fn dispatch(&mut self, action: Action, env: &Env<'_>) -> Effects {
+        use Action as A;
+        let mut fx = Effects::none();
+        match action {
+            A::MoveUp | A::MoveDown | A::PageUp | A::PageDown | A::Top | A::Bottom => {
+                let delta = |h: usize| -> isize {
+                    let h = h.max(1) as isize;
+                    match action {
+                        A::MoveUp => -1,
+                        A::MoveDown => 1,
+                        A::PageUp => -h,
+                        A::PageDown => h,
+                        A::Top => isize::MIN / 2,
+                        _ => isize::MAX / 2,
+                    }
+                };
+                match &mut self.open {
+                    Some(Open::Detail(d)) => {
+                        let h = d.scroll.height;
+                        d.scroll_by(delta(h));
+                    }
+                    Some(Open::Plan) => {
+                        let h = self.plan.scroll.height;
+                        self.plan.scroll_by(delta(h));
+                    }
+                    None => {
+                        self.list_action(action, env.data);
+                    }
+                }
+            }
+            A::Open | A::ShowDetail => self.open_detail(env, &mut fx),
+            A::NextUser => self.step_detail(true, env, &mut fx),
+            A::PrevUser => self.step_detail(false, env, &mut fx),
+            A::Filter => self.ask_filter(&mut fx),
+            A::Back => match self.open {
+                Some(_) => self.open = None,
+                None => self.set_filter(""),
+            },
+            A::Mark
+            | A::MarkAll
+            | A::UnmarkAll
+            | A::IncludeUnchanged
+            | A::Sort
+            | A::ReverseSort => {
+                if let Some(msg) = self.list_action(action, env.data) {
+                    fx.info(msg);
+                }
+            }
+            A::Refresh => fx.extend(self.refresh(env)),
+            A::Export => {
+                fx.ask(TextAsk {
+                    field: "export",
+                    label: "Export to: ".into(),
+                    initial: Self::default_export_path(env).display().to_string(),
+                    live: false,
+                });
+                fx.push(crate::tui::effect::Effect::Suggest {
+                    field: "export",
+                    items: Vec::new(),
+                    note: Some(
+                        "The \"must re-register the app\" list (CSV) of every member the \
+                         store knows must re-register: enter writes it, esc cancels"
+                            .into(),
+                    ),
                 });
             }
-            Action::Sort => {
-                let next = self.view.sort().next();
-                self.set_sort(next);
-                return Some(format!("sorted by {}", next.name()));
+            A::Plan => fx.extend(self.plan_action(env)),
+            A::Migrate => fx.extend(self.migrate_action(env)),
+            A::AutoSync => fx.extend(self.auto_sync_action(env)),
+            A::RetryFailed => fx.extend(self.retry_action(env)),
+            A::CancelRun => {
+                let id = fx.send(env, Command::Migration(MigrationCommand::Cancel));
+                self.waiting.insert(id, Waiting::Cancel);
+                fx.info("cancelling: queued work stops, writes in flight finish");
+            }
+            A::PickGroup => fx.ask(TextAsk {
+                field: "group",
+                label: "Migration group (name or object id): ".into(),
+                initial: String::new(),
+                live: true,
+            }),
+            _ => {}
+        }
+        fx
+    }
+
+    fn on_event(&mut self, event: &Event, env: &Env<'_>) -> Effects {
+        let mut fx = Effects::none();
+        let data = env.data;
+        match event {
+            Event::Data(_) => self.data_changed(data),
+            Event::Directory(DirectoryEvent::Loading { group }) => self.loading(group.clone()),
+            Event::Directory(DirectoryEvent::Members {
+                group_id,
+                page,
+                loaded,
+                done,
+            }) => self.members(group_id, page.clone(), *loaded, *done, data),
+            Event::Directory(DirectoryEvent::Methods { user, methods }) => {
+                self.methods(user, methods.clone(), data)
+            }
+            Event::Migration(m) => self.on_migration(m, env, &mut fx),
+            _ => {}
+        }
+        fx
+    }
+
+    fn on_reply(&mut self, reply: &Reply, env: &Env<'_>) -> Effects {
+        let mut fx = Effects::none();
+        let Some(w) = self.waiting.remove(&reply.request) else {
+            if let Err(e) = &reply.outcome {
+                fx.error(e.to_string());
+            }
+            return fx;
+        };
+        self.on_answer(w, reply, env, &mut fx);
+        fx
+    }
+
+    fn on_text(&mut self, field: &str, edit: TextEdit<'_>, env: &Env<'_>) -> Effects {
+        let mut fx = Effects::none();
+        match (field, edit) {
+            ("filter", TextEdit::Changed(v)) => self.set_filter(v),
+            ("filter", TextEdit::Cancelled) => self.set_filter(""),
+            ("plan-filter", TextEdit::Changed(v)) => self.plan.set_filter(v),
+            ("plan-filter", TextEdit::Cancelled) => self.plan.set_filter(""),
+            ("export", TextEdit::Submitted(p)) if !p.trim().is_empty() => {
+                fx.extend(self.export(Some(p.to_string()), env))
+            }
+            ("group", TextEdit::Changed(v)) => fx.extend(self.group_typed(v, env)),
+            ("group", TextEdit::Submitted(v)) => {
+                self.search_due = None;
+                let q = v.trim();
+                if !q.is_empty() {
+                    fx.extend(self.find_group(q.to_string(), env));
+                }
+            }
+            ("group", TextEdit::Cancelled) => self.search_due = None,
+            ("group-pick", TextEdit::Submitted(id)) => {
+                if let Some(g) = self.candidates.iter().find(|g| g.id == id).cloned() {
+                    fx.extend(self.load_group(g, env));
+                }
             }
             _ => {}
         }
-        None
+        fx
     }
 
-    // ----------------------------------------------------------------- drawing
+    fn prepare(&mut self, area: Rect, env: &Env<'_>) {
+        match &mut self.open {
+            None => self.prepare_list(area, env),
+            Some(Open::Detail(d)) => {
+                if let Some(row) = self.rows.get(d.row) {
+                    d.fit(row, &self.notes, env, area);
+                }
+            }
+            Some(Open::Plan) => {
+                let inner = ratatui::widgets::Block::default()
+                    .borders(ratatui::widgets::Borders::TOP)
+                    .inner(area);
+                self.plan
+                    .update(&self.rows, &self.dry_run_rows, env, inner.width);
+                self.plan.fit(inner);
+            }
+        }
+    }
 
-    pub fn render(&self, frame: &mut Frame<'_>, area: Rect, env: &Env<'_>, focused: bool) {
-        let [title, prog, table] = self.split(area);
-        frame.render_widget(Paragraph::new(self.title_line(env)), title);
-        if prog.height > 0 {
-            progress::render(frame, prog, &self.run, env);
-        }
-        let t = env.theme;
-        let empty_msg = match self.load() {
-            Load::NoGroup => Some(vec![
-                Line::from("No migration group picked."),
-                Line::from(vec![
-                    Span::raw("Press "),
-                    Span::styled(env.key(Context::Users, Action::PickGroup), t.key()),
-                    Span::raw(" to pick one by name or object id, or type "),
-                    Span::styled(":group NAME", t.key()),
-                    Span::raw("."),
-                ]),
-                Line::from(""),
-                Line::styled(
-                    "Rule T1: a migration targets one Entra group, nested members included.",
-                    t.dim(),
-                ),
-            ]),
-            Load::Finding { query } => {
-                Some(vec![Line::from(format!("Looking up group {query:?}…"))])
-            }
-            Load::NotFound { query } => Some(vec![
-                Line::styled(format!("No group named or with id {query:?}."), t.warn()),
-                Line::from(vec![
-                    Span::raw("Press "),
-                    Span::styled(env.key(Context::Users, Action::PickGroup), t.key()),
-                    Span::raw(" to try another."),
-                ]),
-            ]),
-            Load::Loading { .. } if self.rows.is_empty() => {
-                Some(vec![Line::from("Loading members…")])
-            }
-            Load::Loaded { .. } if self.rows.is_empty() => {
-                Some(vec![Line::from("The group has no user members.")])
-            }
-            _ => None,
-        };
-        if let Some(lines) = empty_msg {
-            let inner = Rect {
-                y: table.y.saturating_add(1).min(table.bottom()),
-                height: table.height.saturating_sub(1),
-                x: table.x.saturating_add(2).min(table.right()),
-                width: table.width.saturating_sub(2),
-            };
-            frame.render_widget(Paragraph::new(lines), inner);
-            return;
-        }
-        let header =
-            TableRow::new(self.cols.iter().map(|(c, _)| Cell::from(c.title()))).style(t.heading());
-        let rows: Vec<TableRow<'_>> = self
-            .window
-            .iter()
-            .map(|rc| {
-                TableRow::new(
-                    rc.texts
-                        .iter()
-                        .zip(&rc.styles)
-                        .map(|(text, style)| Cell::from(Span::styled(text.as_str(), *style))),
+    fn render(&self, frame: &mut Frame<'_>, area: Rect, env: &Env<'_>, focused: bool) {
+        match &self.open {
+            None => self.render_list(frame, area, env, focused),
+            Some(Open::Detail(d)) => match self.rows.get(d.row) {
+                Some(row) => d.render(frame, area, row, env),
+                None => frame.render_widget(Paragraph::new("That user is no longer loaded."), area),
+            },
+            Some(Open::Plan) => {
+                let running = (self.run.running && self.run.dry_run)
+                    .then_some((self.run.progress.done, self.run.progress.targeted));
+                self.plan.render(
+                    frame,
+                    area,
+                    &self.rows,
+                    !self.dry_run_rows.is_empty(),
+                    running,
+                    env,
                 )
-            })
-            .collect();
-        let widths: Vec<u16> = self.cols.iter().map(|(_, w)| *w).collect();
-        let window = virtual_table::Window {
-            header,
-            rows,
-            widths: &widths,
-        };
-        virtual_table::draw(frame, table, window, &self.cursor, t.selected(), focused);
-        if self.view.visible().is_empty() {
-            let msg = Rect {
-                y: table.y.saturating_add(2).min(table.bottom()),
-                height: 1.min(table.height.saturating_sub(2)),
-                ..table
-            };
-            frame.render_widget(
-                Paragraph::new(Line::styled(
-                    format!("No user matches {:?}.", self.view.filter_text()),
-                    t.warn(),
-                )),
-                msg,
-            );
+            }
         }
     }
 
-    fn title_line(&self, env: &Env<'_>) -> Line<'static> {
+    fn hints(&self) -> Vec<Action> {
+        use Action as A;
+        match self.open {
+            None => vec![
+                A::Help,
+                A::PickGroup,
+                A::Filter,
+                A::Mark,
+                A::ShowDetail,
+                A::Plan,
+                A::Migrate,
+                A::ActionsMenu,
+                A::Quit,
+            ],
+            Some(Open::Plan) => vec![
+                A::Back,
+                A::Filter,
+                A::PageDown,
+                A::Migrate,
+                A::CancelRun,
+                A::Help,
+            ],
+            Some(Open::Detail(_)) => vec![A::Back, A::NextUser, A::PrevUser, A::MoveDown, A::Help],
+        }
+    }
+
+    fn help(&self, env: &Env<'_>) -> Vec<Line<'static>> {
         let t = env.theme;
-        let mut spans = vec![Span::styled("Group ", t.dim())];
-        match &self.group {
-            Some(g) => {
-                spans.push(Span::styled(g.display_name.clone(), t.title()));
-                if g.dynamic {
-                    spans.push(Span::styled(" (dynamic)", t.dim()));
-                }
+        let mut lines = vec![Line::styled("Users: columns and words", t.heading())];
+        let word = |w: &str, what: &str| {
+            Line::from(vec![
+                Span::styled(format!("  {w:<18}"), t.key()),
+                Span::raw(what.to_string()),
+            ])
+        };
+        for (w, what) in [
+            (
+                "MATCH",
+                "how the Entra member found its MFA Server user: M1 upn, M2 sid, M3 attr",
+            ),
+            (
+                "  M2 sid, M3 attr",
+                "the UPN differs from MFA Server's: check the plan preview and the detail view",
+            ),
+            ("unmatched", "no MFA Server user: nothing to migrate"),
+            ("conflict", "two MFA Server users match: none is migrated"),
+            (
+                "disabled",
+                "disabled in MFA Server: skipped unless include_disabled (M4)",
+            ),
+            (
+                "MFA DEF, ENTRA DEF",
+                "the default method on each side, in the same words: call, call alt, call \
+                 office, text, app, oath (the detail view gives the Graph value)",
+            ),
+            (
+                "ENTRA PHONE [+N]",
+                "N more phones in Entra than the one shown: the detail view lists them",
+            ),
+            ("✓ verified", "written and read back as planned (C4)"),
+            ("≠ mismatch", "read back differently from the plan (C4)"),
+            ("✗ failed", "a write failed; ·retry means R can retry it"),
+            (
+                "skip unmatched",
+                "not in MFA Server; skip unchanged: verified earlier, unchanged since (C1)",
+            ),
+            (
+                "?",
+                "the input does not carry this field (not the same as none)",
+            ),
+            (
+                "? see notes",
+                "the file carried a value that could not be read: :problems lists all, the \
+                 detail view the user's own",
+            ),
+            ("—", "none"),
+            (
+                "…",
+                "not read yet; at the end of a value: cut, enter or d shows it",
+            ),
+            ("✓ (first column)", "marked"),
+        ] {
+            lines.push(word(w, what));
+        }
+        lines.push(Line::raw(
+            "  Filter words: matched unmatched conflict disabled marked queued planned",
+        ));
+        lines.push(Line::raw(
+            "  skipped writing verified mismatch failed unchanged reregister",
+        ));
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Migration rules", t.heading()));
+        for r in Rule::ALL {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<4}", r.to_string()), t.key()),
+                Span::raw(r.summary()),
+            ]));
+        }
+        lines
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        [self.reads_due, self.resort_due, self.search_due]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Timers that are due: a coalesced methods read, a throttled re-sort, the group
+    /// picker's search.
+    fn tick(&mut self, env: &Env<'_>) -> Effects {
+        let now = env.instant;
+        let mut fx = Effects::none();
+        if self.resort_due.is_some_and(|d| d <= now) {
+            self.resort_due = None;
+            if self.view.is_stale() {
+                self.rebuild_view();
             }
-            None => spans.push(Span::styled("none", t.dim())),
         }
-        let sep = || Span::styled(" · ", t.dim());
-        match self.load() {
-            Load::Loading { loaded } => {
-                spans.push(sep());
-                spans.push(Span::styled(
-                    format!("loading… {}", thousands(*loaded)),
-                    t.accent(),
-                ));
+        if self.reads_due.is_some_and(|d| d <= now) {
+            self.reads_due = None;
+            if let Some(cmd) = self.take_reads() {
+                fx.send(env, cmd);
             }
-            Load::Loaded { loaded } => {
-                spans.push(sep());
-                spans.push(Span::raw(format!("{} members", thousands(*loaded))));
-            }
-            _ => {}
         }
-        if self.view.is_filtered() {
-            spans.push(sep());
-            spans.push(Span::styled(
-                format!(
-                    "/{} → {}",
-                    self.view.filter_text(),
-                    thousands(self.view.visible().len())
-                ),
-                t.accent(),
-            ));
+        if self.search_due.is_some_and(|d| d <= now) {
+            self.search_due = None;
+            fx.extend(self.search_groups(env));
         }
-        if self.rows.marked() > 0 {
-            spans.push(sep());
-            spans.push(Span::styled(
-                format!("{} marked", thousands(self.rows.marked())),
-                t.accent(),
-            ));
-        }
-        if self.view.sort() != SortKey::Arrival {
-            spans.push(sep());
-            spans.push(Span::raw(format!("sort {}", self.view.sort().name())));
-        }
-        if self.include_unchanged {
-            spans.push(sep());
-            spans.push(Span::styled("+unchanged", t.warn()));
-        }
-        Line::from(spans)
+        fx
+    }
+
+    fn in_flight(&self) -> Option<String> {
+        (self.run.running && !self.run.dry_run).then(|| {
+            let p = &self.run.progress;
+            format!(
+                "A migration is running: {}/{} done, {} queued.",
+                thousands(p.done),
+                thousands(p.targeted),
+                thousands(p.queued)
+            )
+        })
     }
 }
 
-/// Whether the user will have a usable Entra method after a migration: the plan's
-/// answer when there is a plan (`Plan::usable`, rule D3); else `Some(true)` when Entra
-/// already shows one or MFA Server holds something a migration writes, `Some(false)`
-/// when neither and Entra's methods are known, `None` when they are not read yet.
-pub fn usable_after(
-    row: &Row,
-    data: Option<&DataSet>,
-    settings: &MigrationSettings,
-) -> Option<bool> {
-    // The engine's verdict under the methods policy (the one usable-method rule).
-    if let EntraState::Read(m) = &row.entra
-        && let Some(u) = m.usable
-        && u.any()
-    {
-        return Some(true);
-    }
-    // The planner knows best: the methods policy and what the plan registers (D3).
-    if let Some(plan) = &row.plan {
-        return Some(plan.has_usable_method());
-    }
-    if let Match::Matched { user, .. } = &row.member.matched
-        && let Some(u) = data.and_then(|d| d.user(*user))
-    {
-        let enabled = u.enabled() != Known::Known(false) || settings.include_disabled;
-        if enabled {
-            if u.phone().value().is_some() || u.backup_phone().value().is_some() {
-                return Some(true);
-            }
-            if settings.hardware_oath_available {
-                if let Some(mut tokens) = u.tokens().known()
-                    && tokens.any(|t| t.secret().is_some() && t.kind() == OathKind::Totp)
-                {
-                    return Some(true);
-                }
-                if settings.mobile_app == MobileAppHandling::OathAsHardwareToken
-                    && let Some(mut devices) = u.devices().known()
-                    && devices.any(|d| d.oath_secret().is_some())
-                {
-                    return Some(true);
+impl UsersPane {
+    fn on_migration(&mut self, m: &MigrationEvent, env: &Env<'_>, fx: &mut Effects) {
+        let data = env.data;
+        match m {
+            MigrationEvent::Started { dry_run, targeted } => {
+                self.run.started(*dry_run, *targeted, env.instant);
+                if *dry_run {
+                    self.dry_run_rows.clear();
+                    self.dry_run_seen.clear();
+                    self.plan = PlanView::default();
+                } else {
+                    // A migration changes what the last dry run planned against.
+                    self.dry = None;
+                    self.run_rows.clear();
+                    self.run_seen.clear();
+                    if self.waiting.values().any(|w| matches!(w, Waiting::Migrate))
+                        && matches!(self.open, Some(Open::Plan))
+                    {
+                        self.open = None;
+                    }
                 }
             }
+            MigrationEvent::UserStatus { user, status } => {
+                self.status(user, status.clone(), data, env.instant);
+            }
+            MigrationEvent::Progress(p) => self.run.progressed(p.clone(), env.instant),
+            MigrationEvent::Finished(end) => {
+                self.run
+                    .finished(end.dry_run, end.progress.clone(), end.cancelled);
+                if !end.dry_run {
+                    self.reread_written(env, fx);
+                }
+            }
+            MigrationEvent::AutoSync { next_run } => {
+                self.run.auto_sync = next_run.is_some();
+                self.run.auto_sync_next = *next_run;
+            }
+            MigrationEvent::Reconciled(_) => {}
         }
-    }
-    match &row.entra {
-        // Read, and the policy known: nothing usable. Policy unknown: cannot say.
-        EntraState::Read(m) if m.usable.is_some() => Some(false),
-        _ => None,
-    }
-}
-
-/// Skip reasons in words, for detail and plan views.
-pub fn skip_text(skip: &UserSkip) -> String {
-    match skip {
-        UserSkip::NotInMfaServer => "not in MFA Server (M1–M3 found no user)".into(),
-        UserSkip::Conflict { mfa_users } => format!(
-            "conflict: {} MFA Server users match (none migrated)",
-            mfa_users.len()
-        ),
-        UserSkip::DisabledInMfaServer { .. } => "disabled in MFA Server (M4)".into(),
-        UserSkip::Unchanged { .. } => "unchanged since the last migration (C1)".into(),
     }
 }

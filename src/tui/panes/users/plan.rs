@@ -1,7 +1,9 @@
-//! The plan preview (`p`): what a dry run found for each user — operations, skips and
-//! notes, each with the rules behind it — under a summary of the whole run. Users are
-//! listed in the order their result came; only the lines on screen are built, found
-//! through a running line count per user.
+//! The plan preview (`p`): what a dry run found for each user — how the user matched
+//! (M1–M3, and that a SID or attribute match means the UPN differs), operations, skips
+//! and notes, each with the rules behind it — under a summary of the whole run. Users
+//! are listed in the order their result came, `/` filters them; long reasons wrap, rule
+//! ids stay in their column. Only the lines on screen are built, found through a running
+//! line count per user (recounted when the width or the filter changes).
 
 use std::collections::BTreeMap;
 
@@ -10,13 +12,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::users::cells::status_text;
-use super::users::rows::Row;
-use super::users::{UsersPane, skip_text};
-use super::{Env, thousands};
+use super::rows::{Row, Rows, word_mask};
+use super::words;
 use crate::engine::UserStatus;
 use crate::migrate::{Action as Write, Match, Plan, Rule, UserSkip};
+use crate::safe_text::terminal;
+use crate::tui::pane::Env;
 use crate::tui::widgets::virtual_table::Cursor;
+use crate::tui::widgets::{thousands, wrap_words};
 
 fn rules(r: &[Rule]) -> String {
     r.iter().map(Rule::to_string).collect::<Vec<_>>().join(" ")
@@ -42,38 +45,51 @@ fn op_kind(a: &Write) -> &'static str {
     }
 }
 
-/// `text` then its rule ids in an aligned column; long text is cut, rules never.
-fn with_rules(text: String, r: String, width: u16, env: &Env<'_>) -> Line<'static> {
-    let col = (width as usize).saturating_sub(4 + 1 + 9).clamp(20, 64);
-    let text = crate::tui::widgets::truncate(&text, col);
-    Line::from(vec![
-        Span::raw(format!("    {text:<col$}")),
-        Span::styled(format!(" {r}"), env.theme.dim()),
-    ])
+/// `text` then its rule ids in an aligned column; long text wraps under itself, the
+/// rules stay on its first row.
+fn with_rules(text: &str, r: String, width: u16, env: &Env<'_>) -> Vec<Line<'static>> {
+    let rules_w = r.chars().count().max(9);
+    // The rules stay near the text on a wide screen; longer text wraps under itself.
+    let col = (width as usize)
+        .saturating_sub(4 + 1 + rules_w)
+        .clamp(16, 96);
+    let rows = wrap_words(&terminal(text), col);
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.into_iter().enumerate() {
+        if i == 0 {
+            out.push(Line::from(vec![
+                Span::raw(format!("    {row:<col$}")),
+                Span::styled(format!(" {r}"), env.theme.dim()),
+            ]));
+        } else {
+            out.push(Line::raw(format!("      {row}")));
+        }
+    }
+    out
 }
 
 /// A plan's operations, skips and notes, each naming its rules, fitted to `width`.
 pub fn plan_lines(plan: &Plan, env: &Env<'_>, width: u16) -> Vec<Line<'static>> {
     let mut l = Vec::new();
     for op in &plan.ops {
-        l.push(with_rules(
-            op_text(&op.action),
+        l.extend(with_rules(
+            &op_text(&op.action),
             rules(&op.rules),
             width,
             env,
         ));
     }
     for s in &plan.skips {
-        l.push(with_rules(
-            format!("− skip {}: {}", s.subject, s.reason),
+        l.extend(with_rules(
+            &format!("− skip {}: {}", s.subject, s.reason),
             s.rule.to_string(),
             width,
             env,
         ));
     }
     for n in &plan.notes {
-        l.push(with_rules(
-            format!("· {}: {}", n.subject, n.text),
+        l.extend(with_rules(
+            &format!("· {}: {}", n.subject, n.text),
             n.rule.to_string(),
             width,
             env,
@@ -85,42 +101,60 @@ pub fn plan_lines(plan: &Plan, env: &Env<'_>, width: u16) -> Vec<Line<'static>> 
     l
 }
 
-fn block_len(row: &Row) -> usize {
-    1 + match (&row.status, &row.plan) {
-        (Some(UserStatus::Skipped { .. }) | Some(UserStatus::Failed { .. }), _) => 0,
-        (_, Some(p)) => (p.ops.len() + p.skips.len() + p.notes.len()).max(1),
-        _ => 0,
+/// How the user matched, for the block's head: the rule, and for a SID or attribute
+/// match the MFA Server name (the UPN differs).
+fn match_head(row: &Row) -> String {
+    match (&row.member.matched, &row.plan) {
+        (Match::Matched { by: Rule::M1, .. }, _) => "  M1 upn".into(),
+        (
+            Match::Matched {
+                by: Rule::M2 | Rule::M3,
+                ..
+            },
+            Some(p),
+        ) => format!(
+            "  {} · MFA Server: {} (the UPN differs)",
+            words::match_short(&row.member.matched),
+            terminal(&p.user.mfa_username)
+        ),
+        (m @ Match::Matched { .. }, _) => format!("  {}", words::match_short(m)),
+        _ => String::new(),
     }
 }
 
 fn block(row: &Row, env: &Env<'_>, width: u16) -> Vec<Line<'static>> {
     let t = env.theme;
-    let by = match &row.member.matched {
-        Match::Matched { by, .. } => format!(" ({by})"),
-        _ => String::new(),
+    let mut head = vec![
+        Span::styled(terminal(&row.member.entra.upn).into_owned(), t.title()),
+        Span::styled(match_head(row), t.dim()),
+    ];
+    let whole = |head: Vec<Span<'static>>| {
+        crate::tui::widgets::wrap_line(&Line::from(head), width as usize, 4)
     };
-    let mut head = vec![Span::styled(
-        format!("{}{by}", row.member.entra.upn),
-        t.title(),
-    )];
     match &row.status {
         Some(UserStatus::Skipped { skip }) => {
             head.push(Span::styled(
-                format!("  skipped: {} ", skip_text(skip)),
+                format!("  skipped: {}", words::skip_text(skip)),
                 t.warn(),
             ));
-            return vec![Line::from(head)];
+            return whole(head);
         }
         Some(UserStatus::Failed { error, .. }) => {
-            head.push(Span::styled(format!("  ✗ failed: {error}"), t.error()));
-            return vec![Line::from(head)];
+            head.push(Span::styled(
+                format!("  ✗ failed: {}", terminal(error)),
+                t.error(),
+            ));
+            return whole(head);
         }
         Some(s) if !matches!(s, UserStatus::Planned { .. }) => {
-            head.push(Span::styled(format!("  {}", status_text(Some(s))), t.dim()));
+            head.push(Span::styled(
+                format!("  {}", words::status_text(Some(s))),
+                t.dim(),
+            ));
         }
         _ => {}
     }
-    let mut l = vec![Line::from(head)];
+    let mut l = whole(head);
     if let Some(p) = &row.plan {
         l.extend(plan_lines(p, env, width));
     }
@@ -181,33 +215,71 @@ pub struct PlanView {
     pub scroll: Cursor,
     /// First line of each listed user; one more entry for the end.
     starts: Vec<usize>,
-    /// Users of `dry_run_rows` counted so far.
+    /// The dry run's rows the filter lets through, in arrival order.
+    shown: Vec<u32>,
+    /// Dry-run rows looked at so far.
     built: usize,
+    width: u16,
+    filter: String,
+    /// Counted again from scratch at the next update (the filter changed).
+    stale: bool,
     pub summary: Summary,
 }
 
 const SUMMARY_LINES: u16 = 4;
 
+fn matches(rows: &Rows, i: u32, terms: &[String]) -> bool {
+    terms
+        .iter()
+        .all(|t| rows.bits(i) & word_mask(t) != 0 || rows.hay(i).contains(t.as_str()))
+}
+
 impl PlanView {
-    /// Count lines of users that arrived since the last call.
-    pub fn update(&mut self, users: &UsersPane) {
-        let rows = &users.dry_run_rows;
-        if rows.len() < self.built || self.starts.is_empty() {
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    pub fn set_filter(&mut self, text: &str) {
+        if text != self.filter {
+            self.filter = text.to_string();
+            self.stale = true;
+            self.scroll.offset = 0;
+        }
+    }
+
+    /// Count the lines of users that arrived since the last call (all of them again when
+    /// the width or the filter changed).
+    pub fn update(&mut self, rows: &Rows, dry_run_rows: &[u32], env: &Env<'_>, width: u16) {
+        if dry_run_rows.len() < self.built
+            || self.starts.is_empty()
+            || width != self.width
+            || self.stale
+        {
             self.starts = vec![0];
+            self.shown.clear();
             self.built = 0;
+            self.width = width;
+            self.stale = false;
             self.summary = Summary::default();
         }
-        for &i in &rows[self.built..] {
-            let n = users.row(i).map(block_len).unwrap_or(1);
+        let terms: Vec<String> = self
+            .filter
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        for &i in &dry_run_rows[self.built..] {
+            let Some(r) = rows.get(i) else { continue };
+            self.summary.add(r);
+            if !matches(rows, i, &terms) {
+                continue;
+            }
+            let n = block(r, env, width).len();
             let last = self.starts.last().copied().unwrap_or(0);
             self.starts.push(last + n);
-            if let Some(r) = users.row(i) {
-                self.summary.add(r);
-            }
+            self.shown.push(i);
         }
-        self.built = rows.len();
-        let total = self.starts.last().copied().unwrap_or(0);
-        self.scroll.len = total;
+        self.built = dry_run_rows.len();
+        self.scroll.len = self.starts.last().copied().unwrap_or(0);
     }
 
     pub fn fit(&mut self, area: Rect) {
@@ -221,22 +293,42 @@ impl PlanView {
         self.scroll.selected = self.scroll.offset;
     }
 
-    pub fn render(&self, frame: &mut Frame<'_>, area: Rect, users: &UsersPane, env: &Env<'_>) {
+    /// `running`: a dry run is in progress, with (done, targeted).
+    pub fn render(
+        &self,
+        frame: &mut Frame<'_>,
+        area: Rect,
+        rows: &Rows,
+        any: bool,
+        running: Option<(usize, usize)>,
+        env: &Env<'_>,
+    ) {
         let t = env.theme;
+        let mut title = vec![Span::styled(
+            " Plan preview (dry run: nothing written) ",
+            t.title(),
+        )];
+        if !self.filter.is_empty() {
+            title.push(Span::styled(
+                format!(
+                    "/{} → {} ",
+                    terminal(&self.filter),
+                    thousands(self.shown.len())
+                ),
+                t.accent(),
+            ));
+        }
         let block_w = Block::default()
             .borders(Borders::TOP)
             .border_style(t.border())
-            .title(Span::styled(
-                " Plan preview (dry run: nothing written) ",
-                t.title(),
-            ));
+            .title(Line::from(title));
         let inner = block_w.inner(area);
         frame.render_widget(block_w, area);
         let [head, body] =
             Layout::vertical([Constraint::Length(SUMMARY_LINES), Constraint::Min(0)]).areas(inner);
-        frame.render_widget(Paragraph::new(self.summary_lines(users, env)), head);
-        if users.dry_run_rows.is_empty() {
-            let msg = if users.run.running && users.run.dry_run {
+        frame.render_widget(Paragraph::new(self.summary_lines(running, env)), head);
+        if !any {
+            let msg = if running.is_some() {
                 "Planning… results appear here as users are planned."
             } else {
                 "No dry run yet: press the plan key on the Users tab (marked users, or the group)."
@@ -244,14 +336,24 @@ impl PlanView {
             frame.render_widget(Paragraph::new(Line::styled(msg, t.dim())), body);
             return;
         }
+        if self.shown.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    format!("No user of the dry run matches {:?}.", self.filter),
+                    t.warn(),
+                )),
+                body,
+            );
+            return;
+        }
         let off = self.scroll.offset;
         // The user whose block holds the first visible line.
         let first = self.starts.partition_point(|&s| s <= off).saturating_sub(1);
         let mut lines = Vec::with_capacity(body.height as usize);
         let mut skip = off.saturating_sub(self.starts.get(first).copied().unwrap_or(0));
-        for &i in users.dry_run_rows.iter().skip(first) {
-            let Some(row) = users.row(i) else { continue };
-            for line in block(row, env, body.width) {
+        for &i in self.shown.iter().skip(first) {
+            let Some(row) = rows.get(i) else { continue };
+            for line in block(row, env, self.width) {
                 if skip > 0 {
                     skip -= 1;
                     continue;
@@ -266,19 +368,14 @@ impl PlanView {
         frame.render_widget(Paragraph::new(lines), body);
     }
 
-    fn summary_lines(&self, users: &UsersPane, env: &Env<'_>) -> Vec<Line<'static>> {
+    fn summary_lines(&self, running: Option<(usize, usize)>, env: &Env<'_>) -> Vec<Line<'static>> {
         let t = env.theme;
         let s = &self.summary;
         let ops: usize = s.ops.values().sum();
         let skipped: usize = s.skipped.values().sum();
-        let progress = if users.run.running && users.run.dry_run {
-            format!(
-                " (planning: {}/{})",
-                thousands(users.run.progress.done),
-                thousands(users.run.progress.targeted)
-            )
-        } else {
-            String::new()
+        let progress = match running {
+            Some((done, of)) => format!(" (planning: {}/{})", thousands(done), thousands(of)),
+            None => String::new(),
         };
         let join = |m: &BTreeMap<&'static str, usize>| {
             if m.is_empty() {
