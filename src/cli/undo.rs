@@ -215,13 +215,13 @@ fn user_text(u: &UndoUser, applied: bool) -> String {
             out.push_str(&format!("  {writes} write(s) made; "));
             match read_back {
                 ReadBack::Verified => out.push_str("read back: as before the tool's writes\n"),
-                ReadBack::Mismatch(d) => {
+                ReadBack::Mismatch { differences: d } => {
                     out.push_str("read back differs:\n");
                     for line in d {
                         out.push_str(&format!("    {}\n", Safe(line)));
                     }
                 }
-                ReadBack::Unread(e) => {
+                ReadBack::Unread { error: e } => {
                     out.push_str(&format!("the read-back failed: {}\n", Safe(e)))
                 }
             }

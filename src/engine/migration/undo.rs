@@ -78,6 +78,7 @@ pub enum UndoState {
     Applied {
         plan: UndoPlan,
         writes: usize,
+        #[serde(flatten)]
         read_back: ReadBack,
     },
     /// A write failed; the writes before it were made.
@@ -101,13 +102,17 @@ impl UndoState {
 
 /// The read-back after an applied undo.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "read_back", content = "differences", rename_all = "snake_case")]
+#[serde(tag = "read_back", rename_all = "snake_case")]
 pub enum ReadBack {
     /// Entra shows the plan's expected state.
     Verified,
-    Mismatch(Vec<String>),
+    Mismatch {
+        differences: Vec<String>,
+    },
     /// The read-back itself failed.
-    Unread(String),
+    Unread {
+        error: String,
+    },
 }
 
 /// Everything an undo needs of the engine.
@@ -312,9 +317,11 @@ impl UndoJob {
         let read_back = match self.read(&target.id, serials).await {
             Ok((methods, inventory)) => match verify_undo(&plan.expected, &methods, &inventory) {
                 Ok(()) => ReadBack::Verified,
-                Err(d) => ReadBack::Mismatch(d),
+                Err(differences) => ReadBack::Mismatch { differences },
             },
-            Err(e) => ReadBack::Unread(e.explanation()),
+            Err(e) => ReadBack::Unread {
+                error: e.explanation(),
+            },
         };
         let left: Vec<String> = plan
             .left
@@ -333,13 +340,13 @@ impl UndoJob {
                 Some(format!("undone in part; left: {}", left.join("; "))),
                 Tracking::Forget,
             ),
-            (ReadBack::Mismatch(d), _) => self.record(
+            (ReadBack::Mismatch { differences: d }, _) => self.record(
                 target,
                 UserStatusKind::Mismatch,
                 Some(format!("after the undo: {}", d.join("; "))),
                 Tracking::Forget,
             ),
-            (ReadBack::Unread(e), _) => self.record(
+            (ReadBack::Unread { error: e }, _) => self.record(
                 target,
                 UserStatusKind::Mismatch,
                 Some(format!("undone; the read-back failed: {e}")),

@@ -1,0 +1,319 @@
+//! Per-user undo from the journal (pilot resets), as an admin runs it: the real binary
+//! against the simulated tenant. A group is migrated, then one user undone: the tenant
+//! shows exactly that user's before-state (phones, default method, tokens assigned,
+//! devices in the inventory) and every other user as the migration left them. A part
+//! changed in Entra since is refused as a difference (exit 4) while the rest is undone;
+//! `--what-if` writes nothing; without `--yes` and a terminal it exits 3; a user the
+//! journal does not know exits 2; the journal and the audit log show the undo.
+
+mod engine_support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use engine_support::{Bin, Fixture, GROUP};
+use mfa_cutover::engine::SystemClock;
+use mfa_cutover::engine::store::Store;
+use mfa_cutover::sim::{PhoneType, SimConfig};
+
+/// What a user holds in the sim: phones, default method, hardware tokens.
+type UserSnap = (Vec<String>, String, Vec<String>);
+
+fn snap_user(fx: &Fixture, upn: &str) -> UserSnap {
+    fx.sim.inspect(|t| {
+        let u = t.user(upn).expect("the user exists");
+        let mut tokens: Vec<String> = u
+            .hardware_tokens()
+            .into_iter()
+            .map(|(s, st)| format!("{s} {st:?}"))
+            .collect();
+        tokens.sort();
+        (
+            u.phones()
+                .into_iter()
+                .map(|(p, n)| format!("{p:?} {n}"))
+                .collect(),
+            format!("{:?}", u.default_method()),
+            tokens,
+        )
+    })
+}
+
+fn snap_group(fx: &Fixture) -> BTreeMap<String, UserSnap> {
+    let upns: Vec<String> = fx.sim.inspect(|t| {
+        t.group(GROUP)
+            .expect("the migration group")
+            .transitive_users()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    });
+    upns.into_iter()
+        .map(|u| {
+            let s = snap_user(fx, &u);
+            (u, s)
+        })
+        .collect()
+}
+
+/// The inventory: serial → (assigned to, status).
+fn inventory(fx: &Fixture) -> BTreeMap<String, String> {
+    fx.sim.inspect(|t| {
+        t.hardware_devices()
+            .map(|d| {
+                (
+                    d.serial().to_string(),
+                    format!("{:?} {:?}", d.assigned_to(), d.status()),
+                )
+            })
+            .collect()
+    })
+}
+
+fn ops_of(user: &serde_json::Value) -> Vec<String> {
+    user["plan"]["ops"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o["op"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn left_of(user: &serde_json::Value) -> Vec<serde_json::Value> {
+    user["plan"]["left"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_restores_one_users_before_state_and_refuses_what_changed_since() {
+    let fx = Fixture::new(SimConfig {
+        users: 60,
+        seed: 19,
+        ..Default::default()
+    })
+    .await;
+    let bin = Bin::new(&fx, "");
+    let before = snap_group(&fx);
+    let inventory_before = inventory(&fx);
+
+    let (migrated, stderr, code) =
+        bin.run_full(&["migrate", "--group", GROUP, "--yes", "--json"], "m.json");
+    assert_eq!(code, 0, "{stderr}");
+    let written: Vec<String> = migrated["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["status"] == "verified" && u["ops"].as_array().is_some_and(|o| !o.is_empty()))
+        .filter_map(|u| u["upn"].as_str().map(String::from))
+        .collect();
+    assert!(written.len() >= 2, "{migrated}");
+    let after_migration = snap_group(&fx);
+
+    // A what-if for everyone written: nothing is written, each op names its rules.
+    let writes = fx.sim.stats().writes;
+    let list = written.join(",");
+    let (preview, stderr, code) =
+        bin.run_full(&["undo", "--users", &list, "--what-if", "--json"], "w.json");
+    assert!(code == 0 || code == 4, "{stderr}");
+    assert_eq!(fx.sim.stats().writes, writes, "a what-if writes nothing");
+    assert_eq!(preview["applied"], false);
+    let users = preview["users"].as_array().expect("users").clone();
+    assert_eq!(users.len(), written.len());
+    for u in &users {
+        assert_eq!(u["status"], "planned", "{u}");
+        for op in u["plan"]["ops"].as_array().expect("ops") {
+            assert!(
+                op["rules"].as_array().is_some_and(|r| !r.is_empty()),
+                "{op}"
+            );
+            assert!(op["undoes"].as_i64().is_some(), "{op}");
+        }
+    }
+    // One user whose writes can all be undone (preferably one with a token too), and
+    // another whose migration added a mobile phone.
+    let clean: Vec<&serde_json::Value> = users
+        .iter()
+        .filter(|u| left_of(u).is_empty() && !ops_of(u).is_empty())
+        .collect();
+    let one = clean
+        .iter()
+        .find(|u| ops_of(u).iter().any(|o| o == "delete_hardware_token"))
+        .or_else(|| clean.first())
+        .expect("a user whose writes can all be undone");
+    let one_upn = one["upn"].as_str().expect("upn").to_string();
+    let other = users
+        .iter()
+        .find(|u| {
+            u["upn"] != one["upn"]
+                && migrated["users"].as_array().is_some_and(|m| {
+                    m.iter().any(|x| {
+                        x["upn"] == u["upn"]
+                            && x["ops"].as_array().is_some_and(|ops| {
+                                ops.iter().any(|o| {
+                                    o["action"]["op"] == "add_phone"
+                                        && o["action"]["slot"] == "mobile"
+                                })
+                            })
+                    })
+                })
+        })
+        .expect("another user whose migration added a mobile phone");
+    let other_upn = other["upn"].as_str().expect("upn").to_string();
+
+    // Without --yes and without a terminal: exit 3, not even a read.
+    let requests = fx.sim.stats().requests;
+    let (_, stderr, code) = bin.run_full(&["undo", "--users", &one_upn], "n.json");
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(fx.sim.stats().requests, requests);
+
+    // A user the journal does not know: exit 2, nothing written.
+    let (_, stderr, code) = bin.run_full(
+        &[
+            "undo",
+            "--users",
+            &format!("{one_upn},nobody@contoso.com"),
+            "--yes",
+        ],
+        "u.json",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nobody@contoso.com"), "{stderr}");
+    assert_eq!(fx.sim.stats().writes, writes);
+
+    // Undo one user: exactly their before-state; everyone else as migrated.
+    let (done, stderr, code) =
+        bin.run_full(&["undo", "--users", &one_upn, "--yes", "--json"], "d.json");
+    assert_eq!(code, 0, "{stderr}\n{done}");
+    let u = &done["users"][0];
+    assert_eq!(u["status"], "applied", "{u}");
+    assert_eq!(u["read_back"], "verified", "{u}");
+    assert!(done["writes"].as_u64().is_some_and(|n| n > 0), "{done}");
+    let now = snap_group(&fx);
+    assert_eq!(
+        now[&one_upn], before[&one_upn],
+        "the before-state of {one_upn}"
+    );
+    for (upn, s) in &now {
+        if *upn != one_upn {
+            assert_eq!(*s, after_migration[upn], "{upn} is untouched");
+        }
+    }
+    // Devices the tool created for that user are gone from the inventory; the rest is
+    // as the migration left it.
+    let inv_now = inventory(&fx);
+    for (serial, state) in &inventory_before {
+        assert_eq!(
+            inv_now.get(serial),
+            Some(state),
+            "pre-existing device {serial}"
+        );
+    }
+    // The store forgets the user: they read as not migrated.
+    let store = Store::open_read_only(&fx.state_dir, Arc::new(SystemClock)).expect("the store");
+    let tenant = fx.sim.tenant_id().to_string();
+    let id = u["entra_id"].as_str().expect("id").to_string();
+    assert!(store.user(&tenant, &id).expect("readable").is_none());
+    drop(store);
+
+    // The journal and the audit log show the undo.
+    let (journal, code) = bin.run(&["journal", "--user", &one_upn, "--json"], "j.json");
+    assert_eq!(code, 0, "{journal}");
+    let text = journal.to_string();
+    assert!(text.contains("undoes"), "{journal}");
+    let (audit, code) = bin.run(&["audit", "--json"], "a.json");
+    assert_eq!(code, 0);
+    let undo_entries: Vec<&serde_json::Value> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"].as_str().is_some_and(|a| a.starts_with("undo.")))
+        .collect();
+    assert_eq!(
+        undo_entries.len() as u64,
+        done["writes"].as_u64().unwrap_or(0),
+        "one audit entry per undo write"
+    );
+    assert!(
+        undo_entries
+            .iter()
+            .all(|e| e["actor"] == "mfa.admin@contoso.onmicrosoft.com"
+                && e["detail"].as_str().is_some_and(|d| d.contains("rules ")))
+    );
+
+    // The users whose tokens the tool assigned: undone, they hold the tokens they held
+    // before, and the inventory is as it was before the migration (devices the tool
+    // created deleted, the ones it only assigned back in the inventory, unassigned).
+    let token_users: Vec<String> = users
+        .iter()
+        .filter(|u| u["upn"] != one["upn"] && u["upn"] != other["upn"])
+        .filter(|u| ops_of(u).iter().any(|o| o == "unassign_hardware_token"))
+        .filter_map(|u| u["upn"].as_str().map(String::from))
+        .collect();
+    assert!(
+        !token_users.is_empty(),
+        "the migration assigned hardware tokens"
+    );
+    let (done, stderr, code) = bin.run_full(
+        &["undo", "--users", &token_users.join(","), "--yes", "--json"],
+        "t.json",
+    );
+    assert_eq!(code, 0, "{stderr}\n{done}");
+    for upn in &token_users {
+        assert_eq!(snap_user(&fx, upn).2, before[upn].2, "{upn}'s tokens");
+    }
+    assert_eq!(inventory(&fx), inventory_before, "the inventory as before");
+
+    // Undone again: nothing to do, nothing written.
+    let writes = fx.sim.stats().writes;
+    let (again, stderr, code) =
+        bin.run_full(&["undo", "--users", &one_upn, "--yes", "--json"], "d2.json");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        again["users"][0]["plan"]["ops"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "{again}"
+    );
+    assert_eq!(fx.sim.stats().writes, writes);
+
+    // Someone changes the other user's mobile phone in Entra: that part is refused as a
+    // difference (exit 4), the rest is undone.
+    fx.sim
+        .configure(|a| a.set_phone(&other_upn, PhoneType::Mobile, Some("+1 4255550142")))
+        .expect("the phone is set");
+    let (done, stderr, code) = bin.run_full(
+        &["undo", "--users", &other_upn, "--yes", "--json"],
+        "o.json",
+    );
+    assert_eq!(code, 4, "{stderr}\n{done}");
+    let u = &done["users"][0];
+    assert_eq!(u["status"], "applied", "{u}");
+    let refused: Vec<serde_json::Value> = left_of(u)
+        .into_iter()
+        .filter(|l| l["kind"] == "changed")
+        .collect();
+    assert_eq!(refused.len(), 1, "{u}");
+    assert!(
+        refused[0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("+1 4255550142")),
+        "{u}"
+    );
+    assert!(
+        refused[0]["rules"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    );
+    let phones = snap_user(&fx, &other_upn).0;
+    assert!(
+        phones.iter().any(|p| p.ends_with("+1 4255550142")),
+        "the changed phone is left: {phones:?}"
+    );
+    // Everything else the tool wrote to that user is undone or named.
+    assert_eq!(
+        u["plan"]["ops"].as_array().map(Vec::len).unwrap_or(0) as u64,
+        u["writes"].as_u64().unwrap_or(u64::MAX)
+    );
+    assert_eq!(u["read_back"], "verified", "{u}");
+}
