@@ -4,17 +4,18 @@
 //! devices in the inventory) and every other user as the migration left them. A part
 //! changed in Entra since is refused as a difference (exit 4) while the rest is undone;
 //! `--what-if` writes nothing; without `--yes` and a terminal it exits 3; a user the
-//! journal does not know exits 2; the journal and the audit log show the undo.
+//! journal does not know exits 2; the journal and the audit log show the undo; an undo
+//! killed with a write in flight is reconciled by reading back at the next start.
 
 mod engine_support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use engine_support::{Bin, Fixture, GROUP};
+use engine_support::{Bin, Fixture, GROUP, wait_until};
 use mfa_cutover::engine::SystemClock;
 use mfa_cutover::engine::store::Store;
-use mfa_cutover::sim::{PhoneType, SimConfig};
+use mfa_cutover::sim::{FaultSpec, PhoneType, SimConfig};
 
 /// What a user holds in the sim: phones, default method, hardware tokens.
 type UserSnap = (Vec<String>, String, Vec<String>);
@@ -316,4 +317,178 @@ async fn undo_restores_one_users_before_state_and_refuses_what_changed_since() {
         u["writes"].as_u64().unwrap_or(u64::MAX)
     );
     assert_eq!(u["read_back"], "verified", "{u}");
+}
+
+/// An undo killed between a write's intent and its outcome: the next start decides the
+/// write by reading the user back (`reconciled_done`, audited), the undo then treats it
+/// as done and writes only what is missing — never the same delete twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_undo_killed_in_flight_is_reconciled_at_the_next_start() {
+    let fx = Fixture::new(SimConfig {
+        users: 60,
+        seed: 19,
+        ..Default::default()
+    })
+    .await;
+    let bin = Bin::new(&fx, "");
+    let before = snap_group(&fx);
+    let (migrated, stderr, code) =
+        bin.run_full(&["migrate", "--group", GROUP, "--yes", "--json"], "m.json");
+    assert_eq!(code, 0, "{stderr}");
+    let written: Vec<String> = migrated["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["status"] == "verified" && u["ops"].as_array().is_some_and(|o| !o.is_empty()))
+        .filter_map(|u| u["upn"].as_str().map(String::from))
+        .collect();
+    let (preview, _, _) = bin.run_full(
+        &["undo", "--users", &written.join(","), "--what-if", "--json"],
+        "w.json",
+    );
+    let user = preview["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| left_of(u).is_empty() && !ops_of(u).is_empty())
+        .expect("a user whose writes can all be undone")
+        .clone();
+    let upn = user["upn"].as_str().expect("upn").to_string();
+    let id = user["entra_id"].as_str().expect("id").to_string();
+    let planned = ops_of(&user).len();
+
+    let store = || Store::open_read_only(&fx.state_dir, Arc::new(SystemClock)).ok();
+    let open_undo = || {
+        store().is_some_and(|s| {
+            s.open_intents(fx.sim.tenant_id())
+                .is_ok_and(|o| o.iter().any(|e| e.op.contains("\"undoes\"")))
+        })
+    };
+    // Every request waits; once the first undo write is journaled it is in the sim's
+    // sleep; it is then carried out, its answer dropped, and the process killed.
+    fx.sim.set_latency(std::time::Duration::from_millis(700));
+    let mut child = bin.spawn(&["undo", "--users", &upn, "--yes"], "k.json");
+    assert!(
+        wait_until(60, open_undo).await,
+        "the undo's intent is journaled"
+    );
+    fx.sim.set_faults(FaultSpec {
+        commit_then_drop: 1.0,
+        ..FaultSpec::none()
+    });
+    let writes_to_user = || {
+        fx.sim.inspect(|t| {
+            t.write_log()
+                .iter()
+                .filter(|w| w.user.as_deref() == Some(id.as_str()))
+                .count()
+        })
+    };
+    let migration_writes = migrated["users"]
+        .as_array()
+        .and_then(|a| a.iter().find(|u| u["upn"] == upn.as_str()))
+        .and_then(|u| u["ops"].as_array().map(Vec::len))
+        .unwrap_or(0);
+    assert!(
+        wait_until(30, || writes_to_user() > migration_writes).await,
+        "the tenant carried the undo write out"
+    );
+    child.kill().expect("killed");
+    let _ = child.wait();
+    fx.sim.set_faults(FaultSpec::none());
+    fx.sim.set_latency(std::time::Duration::ZERO);
+    assert!(open_undo(), "the intent is left open by the kill");
+
+    let (done, stderr, code) =
+        bin.run_full(&["undo", "--users", &upn, "--yes", "--json"], "resume.json");
+    assert_eq!(code, 0, "{stderr}\n{done}");
+    assert!(!open_undo(), "no open intent after the next start");
+    assert_eq!(
+        snap_user(&fx, &upn),
+        before[&upn],
+        "the before-state of {upn}"
+    );
+    assert_eq!(
+        writes_to_user(),
+        migration_writes + planned,
+        "each undo write made once"
+    );
+    let (j, _) = bin.run(&["journal", "--user", &upn, "--json"], "journal.json");
+    assert!(
+        j["entries"].as_array().expect("entries").iter().any(|e| {
+            e["outcome"] == "reconciled_done"
+                && e["op"].as_str().is_some_and(|o| o.contains("undoes"))
+        }),
+        "{j}"
+    );
+}
+
+/// Through the engine: refused while a run is in progress (busy), in a read-only engine,
+/// and for no user; a what-if answers each user's plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_refuses_an_undo_while_busy_read_only_or_for_nobody() {
+    use mfa_cutover::engine::{
+        Access, Answer, CallError, Command, MigrationCommand, RefusalKind, Scope, UndoState,
+    };
+    let fx = Fixture::new(SimConfig {
+        users: 40,
+        seed: 23,
+        ..Default::default()
+    })
+    .await;
+    let mut engine = fx.engine(Default::default()).await;
+    engine.ready().await;
+    engine.load_group(GROUP).await;
+    let undo = |users: Vec<String>, apply: bool| {
+        Command::Migration(MigrationCommand::Undo { users, apply })
+    };
+    let refusal = |r: Result<Answer, CallError>| match r {
+        Err(CallError::Refused(r)) => r.kind,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(
+        refusal(engine.call(undo(vec![" ".into()], false), 60).await),
+        RefusalKind::BadInput
+    );
+    // Requests are taken in order: the undo arrives while the migration runs.
+    fx.sim.set_latency(std::time::Duration::from_millis(50));
+    engine
+        .send(Command::Migration(MigrationCommand::Migrate {
+            scope: Scope::Group,
+            include_unchanged: false,
+        }))
+        .await;
+    let busy = engine
+        .call(undo(vec!["anyone@contoso.com".into()], true), 60)
+        .await;
+    assert_eq!(refusal(busy), RefusalKind::Busy);
+    let report = engine.collect(600).await;
+    fx.sim.set_latency(std::time::Duration::ZERO);
+    assert!(report.progress.writes > 0);
+    let upn = fx.sim.inspect(|t| {
+        t.write_log()
+            .iter()
+            .find_map(|w| w.user.clone())
+            .and_then(|id| t.user(&id).map(|u| u.upn().to_string()))
+            .expect("a user written")
+    });
+    let Ok(Answer::Undo(r)) = engine.call(undo(vec![upn.clone()], false), 60).await else {
+        panic!("an undo report");
+    };
+    assert!(!r.applied);
+    assert!(
+        matches!(r.users[0].state, UndoState::Planned { .. }),
+        "{r:?}"
+    );
+    engine.shutdown().await;
+
+    let mut o = fx.options(Default::default()).await;
+    o.access = Access::ReadOnly;
+    let mut reader = fx.start(o).await;
+    reader.ready().await;
+    assert_eq!(
+        refusal(reader.call(undo(vec![upn], true), 60).await),
+        RefusalKind::ReadOnly
+    );
+    reader.shutdown().await;
 }

@@ -1,7 +1,8 @@
 //! One planned write, as the engine handles it: where its secret comes from, which
 //! hardware serials a user's plan needs looked up, whether a read-back shows the write
 //! took effect (rule C5's reconciliation), and how it reads in the audit log (A1) —
-//! never with a secret.
+//! never with a secret. A journal entry may also hold an undo write
+//! ([`JournalOp`]): reconciliation and the audit handle both through `journal_*`.
 
 use crate::datafile::{DataSet, HashFunction, Known, OathKind, TimeStep, UserIdx};
 use crate::migrate::undo::{self, JournalOp, UndoOp};

@@ -843,7 +843,10 @@ impl MigrationService {
 
     /// The members a pending run waits on could not be had.
     pub(crate) async fn members_failed(&mut self, ctx: &Ctx, why: &str) {
-        if let Some(p) = self.pending.take()
+        // A pending undo waits on reconciliation only, not on members.
+        let waits_on_members = !matches!(self.pending, Some(Pending::Undo { .. }));
+        if waits_on_members
+            && let Some(p) = self.pending.take()
             && let Some(id) = p.request()
         {
             ctx.events

@@ -331,6 +331,7 @@ impl UndoJob {
         match (&read_back, left.is_empty()) {
             (ReadBack::Verified, true) => {
                 if writes > 0 {
+                    // The record is removed; the status is not stored.
                     self.record(target, UserStatusKind::Verified, None, Tracking::Reset);
                 }
             }
