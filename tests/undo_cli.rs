@@ -162,6 +162,17 @@ async fn undo_restores_one_users_before_state_and_refuses_what_changed_since() {
         .expect("another user whose migration added a mobile phone");
     let other_upn = other["upn"].as_str().expect("upn").to_string();
 
+    // The human what-if: each write to undo with its rules and journal entry.
+    let (_, stderr, code) = bin.run_full(&["undo", "--users", &one_upn, "--what-if"], "w.txt");
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(fx.dir.path().join("w.txt")).expect("the output");
+    assert!(text.starts_with(&one_upn), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("  would undo: ") && l.contains("] (journal ")),
+        "{text}"
+    );
+
     // Without --yes and without a terminal: exit 3, not even a read.
     let requests = fx.sim.stats().requests;
     let (_, stderr, code) = bin.run_full(&["undo", "--users", &one_upn], "n.json");
