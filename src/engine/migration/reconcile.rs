@@ -17,7 +17,7 @@ use crate::engine::store::{
     UserUpdate,
 };
 use crate::graph::GraphClient;
-use crate::migrate::undo::JournalOp;
+use crate::migrate::undo::{JournalOp, UndoAction};
 
 /// An open journal entry and its op (`None`: a format this build cannot read).
 type OpenWrite = (JournalEntry, Option<JournalOp>);
@@ -86,7 +86,7 @@ impl Reconciler<'_> {
             };
             let inventory = entra::lookup_serials(self.client, &serials).await;
             for ((user, entries), read) in chunk.iter().zip(reads) {
-                let methods = match read {
+                let mut methods = match read {
                     Ok(m) => m,
                     Err(e) => {
                         summary.unresolved += entries.len();
@@ -104,6 +104,31 @@ impl Reconciler<'_> {
                 let needs_inventory = entries
                     .iter()
                     .any(|(_, op)| op.as_ref().is_some_and(|o| o.serial().is_some()));
+                // An unassignment is judged by the user's own token list, which also
+                // shows tokens the polymorphic method list may not (legacy CSV uploads):
+                // a token still held must never read as unassigned.
+                let unassigns = entries.iter().any(|(_, op)| {
+                    matches!(
+                        op,
+                        Some(JournalOp::Undo(u))
+                            if matches!(u.action, UndoAction::UnassignHardwareToken { .. })
+                    )
+                });
+                if self.hardware
+                    && unassigns
+                    && let Err(e) = entra::add_user_tokens(self.client, user, &mut methods).await
+                {
+                    summary.unresolved += entries.len();
+                    errors.push(EngineError {
+                        request: None,
+                        context: format!("reconciling open writes of {user}"),
+                        message: format!(
+                            "reading the user's hardware tokens: {}; the writes stay open",
+                            e.explanation()
+                        ),
+                    });
+                    continue;
+                }
                 let inventory = match (&inventory, needs_inventory) {
                     (Ok(i), _) => i.as_slice(),
                     (Err(_), false) => &[],
