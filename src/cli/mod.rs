@@ -15,6 +15,7 @@ pub mod records;
 pub mod report;
 pub mod sim;
 pub mod sync;
+pub mod undo;
 pub mod whoami;
 
 use std::path::PathBuf;
@@ -220,6 +221,9 @@ pub enum Command {
     Audit(records::AuditArgs),
     /// The write journal: every write's intent, outcome, reconciliation (offline).
     Journal(records::JournalArgs),
+    /// Restore users' before-state from the journal (pilot resets): what the tool created
+    /// is deleted, what it changed restored; parts changed in Entra since are refused.
+    Undo(undo::UndoArgs),
     /// The cutover checklist: every step's live check, ticks, the end state, the rollback
     /// plan, the change board's report.
     Checklist(checklist::ChecklistArgs),
@@ -295,6 +299,7 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Preflight(args)) => cutover::preflight(&cli.global, args),
         Some(Command::Audit(args)) => records::audit(&cli.global, args),
         Some(Command::Journal(args)) => records::journal(&cli.global, args),
+        Some(Command::Undo(args)) => undo::run(&cli.global, args),
         Some(Command::Checklist(args)) => checklist::run(&cli.global, args),
         Some(Command::Demo(args)) => demo::run(&cli.global, args),
         None => interactive::run(&cli.global),

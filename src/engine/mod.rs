@@ -40,6 +40,7 @@ pub use client::{
     CallError, EngineClient, EngineEnd, EngineGone, EngineHandle, RequestIds, answer_of,
 };
 pub use migration::planfile;
+pub use migration::undo::{ReadBack, UndoReport, UndoState, UndoUser};
 pub use protocol::{
     Answer, AppliedWrite, ChangeClock, ChangeReport, ChecklistCommand, ChecklistReport, Command,
     DirectoryCommand, DirectoryEvent, DomainStatus, EngineError, EngineLoad, Event, ExportFormat,

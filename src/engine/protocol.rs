@@ -289,6 +289,12 @@ pub enum MigrationCommand {
         path: PathBuf,
         expect_digest: Option<String>,
     },
+    /// Restore users' before-state from the journal (pilot resets): `users` by object id
+    /// or UPN; `apply: false` is a what-if. Answered with [`Answer::Undo`].
+    Undo {
+        users: Vec<String>,
+        apply: bool,
+    },
 }
 
 /// The one answer to a request.
@@ -352,6 +358,9 @@ pub enum Answer {
     /// A change's verdict (what-if), or the change made.
     Change(Box<ChangeReport>),
     Preflight(Box<PreflightReport>),
+    /// Per user: the undo's writes with their rules, the differences, and when applied
+    /// the writes made and the read-back.
+    Undo(Box<crate::engine::migration::undo::UndoReport>),
 }
 
 /// When this tool last changed a target, and how far the change has propagated.

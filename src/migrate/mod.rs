@@ -18,6 +18,7 @@ pub mod rules;
 pub mod settings;
 pub mod summary;
 mod tokens;
+pub mod undo;
 pub mod usable;
 pub mod verify;
 

@@ -73,7 +73,7 @@ fn status_word(s: HardwareStatus) -> &'static str {
 /// A masked number (`+1 XXXXXXXX00`) agrees with `want` when its country code and the
 /// digits it shows agree, position by position from the end, and the extension (when
 /// shown) is the same.
-fn masked_matches(text: &str, want: &PhoneNumber) -> bool {
+pub(crate) fn masked_matches(text: &str, want: &PhoneNumber) -> bool {
     let full = want.graph();
     let (t_main, t_ext) = split_ext(text.trim());
     let (w_main, w_ext) = split_ext(&full);

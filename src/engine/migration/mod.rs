@@ -8,7 +8,9 @@
 //!   verify by read-back (C4);
 //! - `reconcile.rs`: at start, writes a killed run left open are read back and closed;
 //! - `ops.rs`: one write's secret, read-back check and audit text;
-//! - `planfile.rs`: saved plans, their digest, and what applying one checks.
+//! - `planfile.rs`: saved plans, their digest, and what applying one checks;
+//! - `undo.rs`: per-user undo from the journal (pilot resets), journaled like a run's
+//!   writes.
 
 mod apply;
 mod ops;
@@ -16,5 +18,6 @@ pub mod planfile;
 mod reconcile;
 mod run;
 mod service;
+pub mod undo;
 
 pub(crate) use service::{MigMsg, MigrationService, Need};

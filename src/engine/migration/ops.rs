@@ -1,9 +1,11 @@
 //! One planned write, as the engine handles it: where its secret comes from, which
 //! hardware serials a user's plan needs looked up, whether a read-back shows the write
 //! took effect (rule C5's reconciliation), and how it reads in the audit log (A1) —
-//! never with a secret.
+//! never with a secret. A journal entry may also hold an undo write
+//! ([`JournalOp`]): reconciliation and the audit handle both through `journal_*`.
 
 use crate::datafile::{DataSet, HashFunction, Known, OathKind, TimeStep, UserIdx};
+use crate::migrate::undo::{self, JournalOp, UndoOp};
 use crate::migrate::{
     Action, EntraDefault, EntraMethods, EntraPhone, HardwareStatus, InventoryDevice,
     MigrationSettings, MobileAppHandling, Op, SecretSource, device_serial,
@@ -228,6 +230,33 @@ pub(crate) fn audit_parts(action: &Action) -> (&'static str, Option<String>, Opt
     }
 }
 
+/// Whether a read-back shows a journaled write applied, a migration's or an undo's.
+pub(crate) fn journal_took_effect(
+    op: &JournalOp,
+    methods: &EntraMethods,
+    inventory: &[InventoryDevice],
+) -> bool {
+    match op {
+        JournalOp::Migrate(op) => took_effect(&op.action, methods, inventory),
+        JournalOp::Undo(op) => undo::took_effect(&op.action, methods, inventory),
+    }
+}
+
+/// A journaled write's audit action, before and after, a migration's or an undo's.
+pub(crate) fn journal_audit_parts(
+    op: &JournalOp,
+) -> (&'static str, Option<String>, Option<String>) {
+    match op {
+        JournalOp::Migrate(op) => audit_parts(&op.action),
+        JournalOp::Undo(op) => undo::audit_parts(&op.action),
+    }
+}
+
+/// An undo op as the journal stores it (no secret: tokens by serial and ids).
+pub(crate) fn undo_journal_text(op: &UndoOp) -> String {
+    serde_json::to_string(op).unwrap_or_else(|_| format!("{{\"op\":\"{}\"}}", op.action))
+}
+
 /// The op as the journal stores it: the action and its rules as JSON (plans hold no
 /// secret: a token is named by its serial).
 pub(crate) fn journal_text(op: &Op) -> String {
@@ -236,7 +265,12 @@ pub(crate) fn journal_text(op: &Op) -> String {
 
 /// The rule ids of an op, `P1,P4`.
 pub(crate) fn rule_ids(op: &Op) -> String {
-    op.rules
+    rule_list(&op.rules)
+}
+
+/// Rule ids as a list, `P1,P4`.
+pub(crate) fn rule_list(rules: &[crate::migrate::Rule]) -> String {
+    rules
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()

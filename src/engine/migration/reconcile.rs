@@ -1,6 +1,7 @@
 //! Start-up reconciliation (rule C5): journal entries with an intent but no outcome were
 //! left by a run that was killed while, or just before, the write was in flight. Before
-//! any new run, each such user is read back and each entry closed by what Entra shows:
+//! any new run, each such user is read back and each entry closed by what Entra shows
+//! (a migration write or an undo write alike):
 //! `reconciled_done` (the write took effect; it is also audited) or
 //! `reconciled_not_done`. The user's change tracking is forgotten, so the next run plans
 //! it again from the state just read and writes only what is still missing.
@@ -16,10 +17,10 @@ use crate::engine::store::{
     UserUpdate,
 };
 use crate::graph::GraphClient;
-use crate::migrate::Op;
+use crate::migrate::undo::{JournalOp, UndoAction};
 
 /// An open journal entry and its op (`None`: a format this build cannot read).
-type OpenWrite = (JournalEntry, Option<Op>);
+type OpenWrite = (JournalEntry, Option<JournalOp>);
 
 /// Everything reconciliation needs.
 pub(crate) struct Reconciler<'a> {
@@ -59,7 +60,7 @@ impl Reconciler<'_> {
         }
         let mut by_user: BTreeMap<String, Vec<OpenWrite>> = BTreeMap::new();
         for entry in open {
-            let op = serde_json::from_str::<Op>(&entry.op).ok();
+            let op = JournalOp::parse(&entry.op);
             by_user
                 .entry(entry.target.id.clone())
                 .or_default()
@@ -75,7 +76,7 @@ impl Reconciler<'_> {
                     .iter()
                     .flat_map(|(_, entries)| entries.iter())
                     .filter_map(|(_, op)| op.as_ref())
-                    .filter_map(|op| ops::serial(&op.action).map(str::to_string))
+                    .filter_map(|op| op.serial().map(str::to_string))
                     .collect();
                 s.sort();
                 s.dedup();
@@ -85,7 +86,7 @@ impl Reconciler<'_> {
             };
             let inventory = entra::lookup_serials(self.client, &serials).await;
             for ((user, entries), read) in chunk.iter().zip(reads) {
-                let methods = match read {
+                let mut methods = match read {
                     Ok(m) => m,
                     Err(e) => {
                         summary.unresolved += entries.len();
@@ -100,10 +101,34 @@ impl Reconciler<'_> {
                         continue;
                     }
                 };
-                let needs_inventory = entries.iter().any(|(_, op)| {
-                    op.as_ref()
-                        .is_some_and(|o| ops::serial(&o.action).is_some())
+                let needs_inventory = entries
+                    .iter()
+                    .any(|(_, op)| op.as_ref().is_some_and(|o| o.serial().is_some()));
+                // An unassignment is judged by the user's own token list, which also
+                // shows tokens the polymorphic method list may not (legacy CSV uploads):
+                // a token still held must never read as unassigned.
+                let unassigns = entries.iter().any(|(_, op)| {
+                    matches!(
+                        op,
+                        Some(JournalOp::Undo(u))
+                            if matches!(u.action, UndoAction::UnassignHardwareToken { .. })
+                    )
                 });
+                if self.hardware
+                    && unassigns
+                    && let Err(e) = entra::add_user_tokens(self.client, user, &mut methods).await
+                {
+                    summary.unresolved += entries.len();
+                    errors.push(EngineError {
+                        request: None,
+                        context: format!("reconciling open writes of {user}"),
+                        message: format!(
+                            "reading the user's hardware tokens: {}; the writes stay open",
+                            e.explanation()
+                        ),
+                    });
+                    continue;
+                }
                 let inventory = match (&inventory, needs_inventory) {
                     (Ok(i), _) => i.as_slice(),
                     (Err(_), false) => &[],
@@ -134,7 +159,7 @@ impl Reconciler<'_> {
                         });
                         continue;
                     };
-                    let took = ops::took_effect(&op.action, &methods, inventory);
+                    let took = ops::journal_took_effect(op, &methods, inventory);
                     let kind = if took {
                         summary.done += 1;
                         OutcomeKind::ReconciledDone
@@ -192,11 +217,11 @@ impl Reconciler<'_> {
         (summary, errors)
     }
 
-    fn audit(&self, entry: &JournalEntry, op: &Op) {
-        let (action, before, after) = ops::audit_parts(&op.action);
+    fn audit(&self, entry: &JournalEntry, op: &JournalOp) {
+        let (action, before, after) = ops::journal_audit_parts(op);
         let detail = format!(
             "rules {}; journal {}; the run was interrupted; the read-back shows it applied",
-            ops::rule_ids(op),
+            ops::rule_list(op.rules()),
             entry.id.0
         );
         let _ = self.store.audit(AuditEntry {

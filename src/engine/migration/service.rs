@@ -13,6 +13,7 @@ use std::time::Duration;
 use super::planfile::{FORMAT, PlanFile, PlanGroup, SavedUser};
 use super::reconcile::Reconciler;
 use super::run::{self, RunHandle, RunKind, RunOutcome, RunResult, RunSetup, Shared, Target};
+use super::undo::{UndoJob, UndoReport};
 use crate::capability::Capability;
 use crate::datafile::DataSet;
 use crate::engine::DataLoader;
@@ -30,6 +31,7 @@ pub(crate) enum MigMsg {
     Reconciled(Reconciliation, Vec<EngineError>),
     RunDone(RunOutcome),
     DataReloaded(Result<DataSet, String>),
+    UndoDone(RequestId, Result<UndoReport, Refusal>),
 }
 
 /// What the migration service needs of the directory; the core passes it on.
@@ -59,13 +61,19 @@ enum Pending {
         request: RequestId,
         file: Box<PlanFile>,
     },
+    /// An undo waits for start-up reconciliation: open intents are decided first.
+    Undo {
+        request: RequestId,
+        users: Vec<String>,
+        apply: bool,
+    },
 }
 
 impl Pending {
     fn request(&self) -> Option<RequestId> {
         match self {
             Pending::Run { request, .. } => *request,
-            Pending::ApplyPlan { request, .. } => Some(*request),
+            Pending::ApplyPlan { request, .. } | Pending::Undo { request, .. } => Some(*request),
         }
     }
 }
@@ -103,6 +111,8 @@ pub(crate) struct MigrationService {
     reload: Option<DataLoader>,
     reconciled: bool,
     run: Option<Running>,
+    /// The request of the undo in progress (one at a time, never beside a run).
+    undo: Option<RequestId>,
     pending: Option<Pending>,
     last_dry_run: Option<DryRun>,
     autosync: Option<AutoSync>,
@@ -140,6 +150,7 @@ impl MigrationService {
             reload,
             reconciled: false,
             run: None,
+            undo: None,
             pending: None,
             last_dry_run: None,
             autosync: None,
@@ -185,7 +196,7 @@ impl MigrationService {
     }
 
     pub(crate) fn is_running(&self) -> bool {
-        self.run.is_some()
+        self.run.is_some() || self.undo.is_some()
     }
 
     /// Users in flight and queued, for the load meter.
@@ -301,7 +312,84 @@ impl MigrationService {
                 path,
                 expect_digest,
             } => self.apply_plan(ctx, dir, id, path, expect_digest).await,
+            MigrationCommand::Undo { users, apply } => {
+                self.request_undo(ctx, dir, id, users, apply).await;
+                Vec::new()
+            }
         }
+    }
+
+    /// Undo from the journal: refused while a run or another undo is in progress, in a
+    /// read-only engine (when it writes) and without a sign-in; waits for start-up
+    /// reconciliation.
+    async fn request_undo(
+        &mut self,
+        ctx: &Ctx,
+        dir: &DirectoryService,
+        id: RequestId,
+        users: Vec<String>,
+        apply: bool,
+    ) {
+        let users: Vec<String> = users
+            .into_iter()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect();
+        let refused = if users.is_empty() {
+            Some(refusal(
+                RefusalKind::BadInput,
+                "no user to undo: name users by object id or UPN",
+            ))
+        } else if ctx.offline {
+            Some(refusal(
+                RefusalKind::Unavailable,
+                "not signed in: an undo reads the users from Entra",
+            ))
+        } else if apply {
+            write_refusal(ctx)
+        } else {
+            None
+        };
+        if let Some(r) = refused {
+            ctx.events.reply(id, Err(r)).await;
+            return;
+        }
+        if self.run.is_some() || self.pending.is_some() || self.undo.is_some() {
+            ctx.events
+                .refuse(
+                    id,
+                    RefusalKind::Busy,
+                    "cannot undo: a run or an undo is already in progress — wait for it or \
+                     cancel it first",
+                )
+                .await;
+            return;
+        }
+        self.pending = Some(Pending::Undo {
+            request: id,
+            users,
+            apply,
+        });
+        self.start_pending(ctx, dir).await;
+    }
+
+    fn spawn_undo(&mut self, ctx: &Ctx, request: RequestId, users: Vec<String>, apply: bool) {
+        let job = UndoJob {
+            client: ctx.graph().clone(),
+            store: ctx.store.clone(),
+            tenant: ctx.tenant.clone(),
+            actor: ctx.actor().to_string(),
+            clock: ctx.clock.clone(),
+            hardware: ctx.settings.hardware_oath_available,
+            users,
+            apply,
+        };
+        let inbox = self.inbox.clone();
+        self.undo = Some(request);
+        tokio::spawn(async move {
+            let result = job.run().await;
+            inbox.send(MigMsg::UndoDone(request, result));
+        });
     }
 
     async fn cancel(&mut self, ctx: &Ctx) {
@@ -329,7 +417,7 @@ impl MigrationService {
         scope: Scope,
         include_unchanged: bool,
     ) -> Vec<Need> {
-        if self.run.is_some() || self.pending.is_some() {
+        if self.run.is_some() || self.pending.is_some() || self.undo.is_some() {
             if let Some(id) = request {
                 ctx.events
                     .refuse(
@@ -374,10 +462,11 @@ impl MigrationService {
 
     /// Start the pending run if everything it needs is there.
     async fn start_pending(&mut self, ctx: &Ctx, dir: &DirectoryService) {
-        if self.run.is_some() || !self.reconciled || self.stopping {
+        if self.run.is_some() || self.undo.is_some() || !self.reconciled || self.stopping {
             return;
         }
         let ready = match &self.pending {
+            Some(Pending::Undo { .. }) => true,
             Some(Pending::Run { .. }) => dir.is_ready(),
             Some(Pending::ApplyPlan { file, .. }) => {
                 dir.is_ready() && dir.group().map(|g| &g.id) == file.group.as_ref().map(|g| &g.id)
@@ -452,6 +541,11 @@ impl MigrationService {
                     Some(saved),
                 );
             }
+            Some(Pending::Undo {
+                request,
+                users,
+                apply,
+            }) => self.spawn_undo(ctx, request, users, apply),
             None => {}
         }
     }
@@ -622,7 +716,7 @@ impl MigrationService {
             ctx.events.reply(id, Err(r)).await;
             return Vec::new();
         }
-        if self.run.is_some() || self.pending.is_some() {
+        if self.run.is_some() || self.pending.is_some() || self.undo.is_some() {
             ctx.events
                 .refuse(
                     id,
@@ -726,6 +820,19 @@ impl MigrationService {
             }
             MigMsg::RunDone(outcome) => self.run_done(ctx, dir, outcome).await,
             MigMsg::DataReloaded(result) => self.data_reloaded(ctx, dir, result).await,
+            MigMsg::UndoDone(id, result) => {
+                self.undo = None;
+                let wrote = result.as_ref().is_ok_and(|r| r.writes > 0);
+                ctx.events
+                    .reply(id, result.map(|r| Answer::Undo(Box::new(r))))
+                    .await;
+                self.start_pending(ctx, dir).await;
+                if wrote {
+                    vec![Need::ForgetMethods]
+                } else {
+                    Vec::new()
+                }
+            }
         }
     }
 
@@ -736,7 +843,10 @@ impl MigrationService {
 
     /// The members a pending run waits on could not be had.
     pub(crate) async fn members_failed(&mut self, ctx: &Ctx, why: &str) {
-        if let Some(p) = self.pending.take()
+        // A pending undo waits on reconciliation only, not on members.
+        let waits_on_members = !matches!(self.pending, Some(Pending::Undo { .. }));
+        if waits_on_members
+            && let Some(p) = self.pending.take()
             && let Some(id) = p.request()
         {
             ctx.events
@@ -820,6 +930,7 @@ impl MigrationService {
             return Vec::new();
         };
         if self.run.is_some()
+            || self.undo.is_some()
             || self.pending.is_some()
             || self.cycle != Cycle::Idle
             || dir.group().is_none()

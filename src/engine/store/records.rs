@@ -234,6 +234,9 @@ pub enum Tracking {
     /// crash): forget the fingerprint, so the next run plans the user again even if its
     /// MFA Server data did not change.
     Forget,
+    /// The tool's writes to the user were all undone (pilot reset): nothing recorded of
+    /// the user is true any more, so the record goes and the user reads as not migrated.
+    Reset,
 }
 
 stored_enum! {

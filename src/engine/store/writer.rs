@@ -164,6 +164,10 @@ fn apply_msg(conn: &Connection, msg: Msg, now: &str) -> (rusqlite::Result<()>, O
                        updated_at = excluded.updated_at, usable = COALESCE(excluded.usable, usable)",
                     params![u.tenant, u.entra_id, u.upn, u.mfa_username, status, u.detail, now, u.usable],
                 ),
+                Tracking::Reset => conn.execute(
+                    "DELETE FROM users WHERE tenant = ?1 AND entra_id = ?2",
+                    params![u.tenant, u.entra_id],
+                ),
                 Tracking::Forget => conn.execute(
                     "INSERT INTO users (tenant, entra_id, upn, mfa_username, status, detail, updated_at, usable)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)

@@ -1,6 +1,6 @@
 //! Hardware OATH tokens (beta, global cloud only; graph-api.md §4.5): the tenant's
 //! inventory (create with the secret, find by serial) and a user's tokens (list, assign,
-//! activate, assign-and-activate).
+//! activate, assign-and-activate, unassign) and deleting a device from the inventory.
 //!
 //! The inventory list is documented in two shapes (the device itself, or a
 //! `hardwareOathAuthenticationMethod` with the device under `device`); both are read. A
@@ -243,6 +243,26 @@ impl GraphClient {
             },
         )
         .await
+    }
+
+    /// Unassign the user's token (DELETE hardwareOathMethods/{id}, 204): the device stays
+    /// in the inventory, available again.
+    pub async fn unassign_hardware_token(
+        &self,
+        user: &str,
+        method_id: &str,
+    ) -> Result<(), GraphError> {
+        let path = format!("{}/{}", user_tokens_path(user), encode_segment(method_id));
+        let req = Request::new(Method::DELETE, ApiVersion::Beta, path).access(METHODS_WRITE);
+        self.send_no_content(req).await.map(|_| ())
+    }
+
+    /// Delete a device from the inventory (DELETE hardwareOathDevices/{id}, 204). Refused
+    /// while it is assigned: unassign it first.
+    pub async fn delete_hardware_token(&self, device_id: &str) -> Result<(), GraphError> {
+        let path = format!("{DEVICES}/{}", encode_segment(device_id));
+        let req = Request::new(Method::DELETE, ApiVersion::Beta, path).access(HARDWARE_INVENTORY);
+        self.send_no_content(req).await.map(|_| ())
     }
 
     /// POST an activation body (it holds a current code, so it is serialised into a
