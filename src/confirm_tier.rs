@@ -108,6 +108,14 @@ impl Ask {
     }
 }
 
+impl Ask {
+    /// The higher of two asks (this one when they are equal): a change's own tier and
+    /// the rule's for its blast radius, so neither can lower the other.
+    pub fn higher(self, other: Ask) -> Ask {
+        if other.tier > self.tier { other } else { self }
+    }
+}
+
 /// The rollout and federation verdicts' confirmation in this rule's terms.
 impl From<&crate::rollout::Confirmation> for Ask {
     fn from(c: &crate::rollout::Confirmation) -> Ask {
@@ -185,6 +193,21 @@ mod tests {
             (a.tier, a.type_text.as_deref()),
             (Tier::Three, Some("contoso.com"))
         );
+    }
+
+    #[test]
+    fn the_higher_ask_wins() {
+        let one = Ask {
+            tier: Tier::One,
+            type_text: None,
+        };
+        let two = ask(&Blast {
+            users_written: 80,
+            name: Some("MFA Rollout Wave 2".into()),
+            ..Default::default()
+        });
+        assert_eq!(one.clone().higher(two.clone()), two);
+        assert_eq!(two.clone().higher(one), two);
     }
 
     #[test]

@@ -564,8 +564,9 @@ fn the_confirmation_counts_users_written_and_users_already_verified() {
 
 // ----------------------------------------------------------------------- item 11
 
-/// The tabs built later advertise no key that does nothing and no spec path, and show
-/// what exists: the data file's services, the sign-in's capability.
+/// The tabs built later (and the Rollout and Federation tabs) advertise no key that does
+/// nothing and no spec path, and show what exists: the data file's services, the
+/// sign-in's capability.
 #[test]
 fn placeholder_tabs_show_what_exists_and_no_dead_keys() {
     let mut t = loaded_with_notes(80, 24);
@@ -597,9 +598,13 @@ fn placeholder_tabs_show_what_exists_and_no_dead_keys() {
     let screen = t.screen();
     assert!(screen.contains("VPN concentrator"), "{screen}");
     assert!(screen.contains("10.0.4.20"), "{screen}");
+    // The Rollout tab is built: it says why this sign-in cannot change Staged Rollout.
     t.keys(&["3"]);
     let screen = t.screen();
-    assert!(screen.contains("Managing Staged Rollout:"), "{screen}");
+    assert!(
+        screen.contains("Staged Rollout cannot be changed"),
+        "{screen}"
+    );
 }
 
 // ----------------------------------------------------------------------- item 12
@@ -817,6 +822,8 @@ fn signin_shows_the_device_code_and_then_the_admin() {
         t.screen()
             .contains("Staged Rollout refuses app-only tokens")
     );
+    // The tab read its status; only the sign-in matters here.
+    t.take_sent();
     t.keys(&[":"]);
     t.text("signin");
     t.keys(&["enter"]);

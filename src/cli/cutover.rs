@@ -20,8 +20,9 @@ use crate::engine::{
     Access, Answer, ChangeReport, Command, DataUse, EngineHandle, FederationCommand,
     FederationStatus, PreflightReport, RolloutCommand, RolloutStatus, SignIn, StartOptions,
 };
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::graph::auth::{Capability as Scope, CapabilitySet};
+use crate::rollout::show::{self, Part};
 use crate::rollout::{Confirmation, Decision, MfaBehavior};
 use crate::safe_text::Safe;
 
@@ -159,12 +160,12 @@ pub(super) fn json<T: Serialize>(v: &T) -> Result<(), CliError> {
 }
 
 pub(super) fn finding_line(f: &Finding) -> String {
-    let mark = match f.severity {
-        Severity::Blocking => "✗",
-        Severity::Warning => "!",
-        Severity::Info => "·",
-    };
-    let mut s = format!("  {mark} [{}] {}", f.rule, Safe(&f.text));
+    let mut s = format!(
+        "  {} [{}] {}",
+        show::mark(f.severity),
+        f.rule,
+        Safe(&f.text)
+    );
     if let Some(fix) = &f.fix {
         s.push_str(&format!("\n      → {}", Safe(fix)));
     }
@@ -425,37 +426,29 @@ fn confirm(c: &Confirmation) -> Result<(), CliError> {
 }
 
 pub(super) fn change_text(r: &ChangeReport) -> String {
-    let mut out = format!("{}\n", Safe(&r.blast_line));
-    for f in r.verdict.refusals.iter().chain(r.verdict.findings.iter()) {
-        out.push_str(&finding_line(f));
-        out.push('\n');
-    }
-    if !r.planned.is_empty() {
-        out.push_str("writes:\n");
-        for w in &r.planned {
-            out.push_str(&format!("  {}\n", Safe(w)));
+    let mut out = String::new();
+    let findings = r.verdict.refusals.iter().chain(r.verdict.findings.iter());
+    for part in show::change_parts(&r.blast_line, findings, &r.planned, &r.confirmation) {
+        match part {
+            Part::Blast(line) => out.push_str(&format!("{}\n", Safe(line))),
+            Part::Finding(f) => {
+                out.push_str(&finding_line(f));
+                out.push('\n');
+            }
+            Part::Writes => out.push_str("writes:\n"),
+            Part::Write(w) => out.push_str(&format!("  {}\n", Safe(w))),
+            Part::Propagation => out.push_str(&format!("{}\n", show::PROPAGATION_NOTE)),
         }
-    }
-    match &r.confirmation {
-        Confirmation::Tier3 { .. } => {
-            out.push_str("tenant-wide: takes up to 24 hours to apply everywhere\n")
-        }
-        Confirmation::Tier2 { .. } | Confirmation::Tier1 => {}
     }
     out
 }
 
 fn rollout_text(s: &RolloutStatus) -> String {
     let mut out = String::new();
-    match &s.policy {
-        Some(p) => out.push_str(&format!(
-            "Staged Rollout for MFA: {} \"{}\", {} group(s)\n",
-            if p.enabled { "ON" } else { "off" },
-            Safe(&p.display_name),
-            p.groups.len()
-        )),
-        None => out.push_str("Staged Rollout for MFA: no policy yet (adding a group creates it)\n"),
-    }
+    out.push_str(&format!(
+        "{}\n",
+        Safe(&show::policy_line(s.policy.as_ref()))
+    ));
     if let Some(c) = &s.last_change {
         out.push_str(&format!(
             "  last change: {} ({})\n",

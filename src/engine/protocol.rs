@@ -395,6 +395,8 @@ pub struct RolloutStatus {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DomainStatus {
     pub domain: DomainFacts,
+    /// The value this tool last wrote (its audit log), if it wrote one.
+    pub last_written: Option<crate::rollout::FederationValue>,
     pub last_change: Option<ChangeClock>,
     /// The live value is not what this tool last wrote.
     pub drift: Option<Finding>,

@@ -18,6 +18,7 @@ pub mod interlocks;
 pub mod preflight;
 pub mod readiness;
 pub mod rules;
+pub mod show;
 mod text;
 pub mod verdict;
 pub mod wave;

@@ -25,6 +25,10 @@ pub enum Context {
     Detail,
     /// The Journal tab.
     Journal,
+    /// The Rollout tab (Staged Rollout for MFA).
+    Rollout,
+    /// The Federation tab.
+    Federation,
     /// The activity log.
     Activity,
     /// Help, the actions menu and pickers.
@@ -34,13 +38,15 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Navigation,
         Context::Users,
         Context::Plan,
         Context::Detail,
         Context::Journal,
+        Context::Rollout,
+        Context::Federation,
         Context::Activity,
         Context::Menu,
         Context::Dialog,
@@ -54,6 +60,8 @@ impl Context {
             Context::Plan => "plan",
             Context::Detail => "detail",
             Context::Journal => "journal",
+            Context::Rollout => "rollout",
+            Context::Federation => "federation",
             Context::Activity => "activity",
             Context::Menu => "menu",
             Context::Dialog => "dialog",
@@ -73,6 +81,8 @@ impl Context {
             Context::Plan => &[Context::Plan, Context::Navigation, Context::Global],
             Context::Detail => &[Context::Detail, Context::Navigation, Context::Global],
             Context::Journal => &[Context::Journal, Context::Navigation, Context::Global],
+            Context::Rollout => &[Context::Rollout, Context::Navigation, Context::Global],
+            Context::Federation => &[Context::Federation, Context::Navigation, Context::Global],
             Context::Activity => &[Context::Activity, Context::Navigation, Context::Global],
             Context::Menu => &[Context::Menu, Context::Navigation],
             Context::Dialog => &[Context::Dialog],
@@ -88,6 +98,7 @@ pub enum Group {
     Move,
     Select,
     Migration,
+    Cutover,
     Dialog,
 }
 
@@ -99,6 +110,7 @@ impl Group {
             Group::Move => "Move and find",
             Group::Select => "Select",
             Group::Migration => "Migration",
+            Group::Cutover => "Staged Rollout and federation",
             Group::Dialog => "Dialogs and menus",
         }
     }
@@ -184,6 +196,14 @@ pub enum Action {
     PrevUser,
     // --- journal
     SwitchLog,
+    // --- rollout and federation
+    AddGroup,
+    RemoveGroup,
+    ToggleRollout,
+    SetFederation,
+    Rollback,
+    Preflight,
+    SignIn,
     // --- activity
     Follow,
     // --- menus
@@ -267,6 +287,13 @@ actions! {
     NextUser, "next_user", Move, [Detail], Zero, "the next user of the list";
     PrevUser, "prev_user", Move, [Detail], Zero, "the previous user of the list";
     SwitchLog, "switch_log", Views, [Journal], Zero, "writes (journal) or tenant changes (audit log)";
+    AddGroup, "add_group", Cutover, [Rollout], One, "add the wave's rollout group to Staged Rollout (what-if first)";
+    RemoveGroup, "remove_group", Cutover, [Rollout], Two, "remove the group from Staged Rollout (what-if first)";
+    ToggleRollout, "toggle_rollout", Cutover, [Rollout], Two, "Staged Rollout for MFA on/off (what-if first)";
+    SetFederation, "set_federation", Cutover, [Federation], Three, "set the domain's federatedIdpMfaBehavior: accept, enforce, reject (what-if first)";
+    Rollback, "rollback", Cutover, [Federation], Three, "roll back (F2): enforceMfaByFederatedIdp and Staged Rollout off (what-if first)";
+    Preflight, "preflight", Cutover, [Rollout, Federation], Zero, "preflight: the sign-in, the methods policy, users that cannot be migrated";
+    SignIn, "sign_in", Cutover, [Rollout, Federation], Zero, "sign an admin in beside an app-only session (device code)";
     Follow, "follow", Move, [Activity], Zero, "follow the newest call on/off";
     Close, "close", Dialog, [Menu], Zero, "close";
     DialogNext, "dialog_next", Dialog, [Dialog], Zero, "next button";
@@ -354,5 +381,12 @@ mod tests {
             assert!(a.writes_tenant());
         }
         assert_eq!(Action::Plan.tier(), Tier::Zero);
+        for a in [Action::AddGroup, Action::RemoveGroup, Action::ToggleRollout] {
+            assert!(a.writes_tenant(), "{a:?}");
+        }
+        // Tenant-wide: the domain name is typed, whatever the keymap says.
+        assert_eq!(Action::SetFederation.tier(), Tier::Three);
+        assert_eq!(Action::Rollback.tier(), Tier::Three);
+        assert!(!Action::Preflight.writes_tenant() && !Action::SignIn.writes_tenant());
     }
 }

@@ -227,8 +227,8 @@ impl Panes {
         Panes {
             checklist: Box::new(Placeholder::new(Tab::Checklist)),
             users: UsersPane::new(),
-            rollout: Box::new(Placeholder::new(Tab::Rollout)),
-            federation: Box::new(Placeholder::new(Tab::Federation)),
+            rollout: Box::new(super::panes::cutover::RolloutPane::new()),
+            federation: Box::new(super::panes::cutover::FederationPane::new()),
             dependencies: Box::new(Placeholder::new(Tab::Dependencies)),
             journal: JournalPane::new(),
         }
@@ -545,6 +545,19 @@ impl App {
             Event::Session(info) => {
                 if let Some(why) = info.capabilities.can_migrate().why() {
                     self.say(Level::Warn, format!("READ-ONLY: {why}"), now);
+                }
+                // An admin signed in beside the application (whoever asked): the device
+                // code is done with.
+                let newly_delegated = info.delegated.is_some()
+                    && self
+                        .core
+                        .session
+                        .as_ref()
+                        .is_some_and(|s| s.delegated.is_none());
+                if newly_delegated
+                    && matches!(self.modal, Some(Modal::Text(ref s)) if s.title == "Sign in")
+                {
+                    self.modal = None;
                 }
                 self.core.session = Some((**info).clone());
                 self.header_due = Some(now + HEADER_REFRESH);

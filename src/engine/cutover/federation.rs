@@ -75,7 +75,7 @@ pub(super) async fn status(t: &Task) -> Result<FederationStatus, Refusal> {
     let reader = t.reader();
     let mut out = Vec::new();
     for d in domains(t, &reader).await? {
-        let (drift, last_change) = if d.federated {
+        let (drift, last_change, last_written) = if d.federated {
             let last = reader.last_federation_write(&d.name).await;
             (
                 federation_drift(&d.name, last.as_ref(), &d.value),
@@ -86,12 +86,14 @@ pub(super) async fn status(t: &Task) -> Result<FederationStatus, Refusal> {
                         t.clock.now(),
                     )
                     .await,
+                last.map(|l| l.value),
             )
         } else {
-            (None, None)
+            (None, None, None)
         };
         out.push(DomainStatus {
             domain: d,
+            last_written,
             last_change,
             drift,
         });

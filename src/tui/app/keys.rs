@@ -205,12 +205,10 @@ impl App {
                 let text = self.panes.users.sort_by(key, desc);
                 self.say(Level::Info, text, now);
             }
-            Ok(Cmd::Rollback) => self.say(
-                Level::Warn,
-                "rollback: the Federation tab (4) is not built yet, so there is no federation \
-                 change to roll back from here",
-                now,
-            ),
+            Ok(Cmd::Rollback) => {
+                self.go(Tab::Federation);
+                self.dispatch(Action::Rollback, now);
+            }
             Ok(Cmd::SignIn) => match self.core.session.as_ref() {
                 None => self.say(Level::Warn, "signin: not signed in yet", now),
                 Some(s) if s.identity.kind != TokenKind::AppOnly => self.say(
