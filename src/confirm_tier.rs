@@ -116,6 +116,35 @@ impl Ask {
     }
 }
 
+/// What a Staged Rollout or federation change asks, in both front ends: the verdict's own
+/// tier, raised by the rule for the users it moves (tier 2 above [`LARGE`] users, in
+/// production, or forced) — for a group, its name is what is typed.
+pub fn for_change(
+    verdict: &crate::rollout::Verdict,
+    decision: &crate::rollout::Decision,
+    confirmation: &crate::rollout::Confirmation,
+    production: bool,
+) -> Ask {
+    use crate::rollout::{Change, Direction};
+    let own = Ask::from(confirmation);
+    let moved = match verdict.blast.direction {
+        Direction::Nowhere => 0,
+        Direction::ToEntra | Direction::ToMfaServer => verdict.blast.users.unwrap_or(0),
+    };
+    let name = match &verdict.change {
+        Change::AddGroup { group, .. } | Change::RemoveGroup { group } => Some(group.name.clone()),
+        _ => None,
+    };
+    let rule = ask(&Blast {
+        users_written: usize::try_from(moved).unwrap_or(usize::MAX),
+        production,
+        forced: decision.forced(),
+        tenant_wide: None,
+        name,
+    });
+    own.higher(rule)
+}
+
 /// The rollout and federation verdicts' confirmation in this rule's terms.
 impl From<&crate::rollout::Confirmation> for Ask {
     fn from(c: &crate::rollout::Confirmation) -> Ask {

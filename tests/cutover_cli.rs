@@ -256,6 +256,16 @@ async fn f1_holds_reject_and_rollback_restores_both_and_drift_shows() {
     let planned = v["planned"].to_string();
     assert!(planned.contains("isEnabled true → false"), "{planned}");
     assert!(planned.contains("enforceMfaByFederatedIdp"), "{planned}");
+    // The users the domain's setting decides are counted (Graph's advanced query), so
+    // the confirmation names how many people go back to MFA Server.
+    let domain_users = fx.sim.inspect(|t| {
+        t.users()
+            .filter(|u| u.upn().to_lowercase().ends_with("@contoso.com"))
+            .count() as u64
+    });
+    assert!(domain_users > 0);
+    let affected = v["verdict"]["blast"]["users"].as_u64();
+    assert_eq!(affected, Some(domain_users), "{}", v["verdict"]["blast"]);
     assert_eq!(fx.sim.stats().writes, writes, "a what-if writes nothing");
     let (v, stderr, code) = bin.run_full(&["federation", "rollback", "--yes", "--json"], "rb.json");
     assert_eq!(code, 0, "{stderr}");

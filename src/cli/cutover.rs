@@ -23,7 +23,7 @@ use crate::engine::{
 use crate::finding::Finding;
 use crate::graph::auth::{Capability as Scope, CapabilitySet};
 use crate::rollout::show::{self, Part};
-use crate::rollout::{Confirmation, Decision, MfaBehavior};
+use crate::rollout::{Decision, MfaBehavior};
 use crate::safe_text::Safe;
 
 #[derive(Debug, Clone, Args)]
@@ -365,7 +365,13 @@ async fn change(
             });
         }
         if !flags.yes {
-            confirm(&preview.confirmation)?;
+            let production = setup.config.production;
+            confirm(&crate::confirm_tier::for_change(
+                &preview.verdict,
+                &preview.decision,
+                &preview.confirmation,
+                production,
+            ))?;
         }
         let Answer::Change(done) = engine
             .call(make(true, flags.force), |_| {})
@@ -407,13 +413,12 @@ fn call_error(e: crate::engine::CallError) -> CliError {
 }
 
 /// Ask as the tier says: y/N, or type the group, count or domain.
-fn confirm(c: &Confirmation) -> Result<(), CliError> {
-    let ok = match c {
-        Confirmation::Tier1 => headless::confirm("Go ahead? [y/N]", None)?,
-        Confirmation::Tier2 { type_text } | Confirmation::Tier3 { type_text } => headless::confirm(
-            &format!("Type \"{}\" to go ahead:", Safe(type_text)),
-            Some(type_text),
-        )?,
+fn confirm(ask: &crate::confirm_tier::Ask) -> Result<(), CliError> {
+    let ok = match &ask.type_text {
+        None => headless::confirm("Go ahead? [y/N]", None)?,
+        Some(text) => {
+            headless::confirm(&format!("Type \"{}\" to go ahead:", Safe(text)), Some(text))?
+        }
     };
     if ok {
         Ok(())

@@ -281,12 +281,21 @@ impl Reader {
     pub(crate) async fn domains(&self) -> Result<Vec<DomainFacts>, GraphError> {
         let mut out = Vec::new();
         for d in self.graph.list_domains().await? {
-            let fed = if d.is_federated() {
-                self.graph.get_federation(&d.id).await?
+            let (fed, users) = if d.is_federated() {
+                // The rollback's blast radius: the users the domain's setting decides. A
+                // count Graph cannot give is shown as uncounted, never as zero.
+                let users = match self.graph.count_domain_users(&d.id).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::warn!("counting the users of {}: {e}", d.id);
+                        None
+                    }
+                };
+                (self.graph.get_federation(&d.id).await?, users)
             } else {
-                None
+                (None, None)
             };
-            out.push(DomainFacts::from_graph(&d, fed.as_ref(), None));
+            out.push(DomainFacts::from_graph(&d, fed.as_ref(), users));
         }
         Ok(out)
     }

@@ -266,6 +266,26 @@ impl GraphClient {
         Pager::new(self, ApiVersion::V1, path, GROUPS_READ)
     }
 
+    /// How many users sign in with a UPN in `domain`: `endswith(userPrincipalName,
+    /// '@domain')` is an advanced query (`$count=true`, `ConsistencyLevel: eventual`;
+    /// aad-advanced-queries lists `endsWith` on `userPrincipalName`), asking for a single
+    /// item and reading `@odata.count`. `None` when Graph leaves the count out: paging a
+    /// whole domain for a figure is not worth it.
+    pub async fn count_domain_users(&self, domain: &str) -> Result<Option<u64>, GraphError> {
+        let filter = format!(
+            "endswith(userPrincipalName,{})",
+            odata_string(&format!("@{domain}"))
+        );
+        let path = format!(
+            "/users?$filter={}&$count=true&$select=id&$top=1",
+            encode_query_value(&filter)
+        );
+        let mut pager =
+            Pager::<DirectoryObject>::new(self, ApiVersion::V1, path, USERS_READ).advanced();
+        pager.next_page().await?;
+        Ok(pager.count())
+    }
+
     /// How many users the group holds, directly or (with `transitive`) through nested
     /// groups too: one advanced query (`$count=true` with `ConsistencyLevel: eventual`,
     /// graph-api.md §3.3) asking for a single item. Should Graph leave `@odata.count`

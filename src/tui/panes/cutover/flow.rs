@@ -14,11 +14,11 @@
 use ratatui::text::Line;
 
 use super::text::{change_lines, refusal_lines};
-use crate::confirm_tier::{self, Blast};
+use crate::confirm_tier;
 use crate::engine::{
     Answer, ChangeReport, Command, FederationCommand, Refusal, Reply, RequestId, RolloutCommand,
 };
-use crate::rollout::{Change, Decision, Direction, MfaBehavior};
+use crate::rollout::{Decision, MfaBehavior};
 use crate::safe_text::terminal;
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Effects};
@@ -158,27 +158,9 @@ pub struct Flow {
     pub stage: Stage,
 }
 
-/// The confirmation a report asks: the verdict's own tier, raised by the one tier rule
-/// for the users it moves (tier 2 above `confirm_tier::LARGE` users, in production, or
-/// forced) — a group's name is what is typed for a group.
+/// The confirmation a report asks: the one rule both front ends use.
 pub fn ask_for(r: &ChangeReport, production: bool) -> confirm_tier::Ask {
-    let own = confirm_tier::Ask::from(&r.confirmation);
-    let moved = match r.verdict.blast.direction {
-        Direction::Nowhere => 0,
-        Direction::ToEntra | Direction::ToMfaServer => r.verdict.blast.users.unwrap_or(0),
-    };
-    let name = match &r.verdict.change {
-        Change::AddGroup { group, .. } | Change::RemoveGroup { group } => Some(group.name.clone()),
-        _ => None,
-    };
-    let rule = confirm_tier::ask(&Blast {
-        users_written: usize::try_from(moved).unwrap_or(usize::MAX),
-        production,
-        forced: r.decision.forced(),
-        tenant_wide: None,
-        name,
-    });
-    own.higher(rule)
+    confirm_tier::for_change(&r.verdict, &r.decision, &r.confirmation, production)
 }
 
 impl Flow {
