@@ -25,6 +25,12 @@ pub enum Context {
     Detail,
     /// The Journal tab.
     Journal,
+    /// The Dependencies tab.
+    Dependencies,
+    /// The Checklist tab.
+    Checklist,
+    /// The rollback plan, open over the Checklist tab.
+    Rollback,
     /// The activity log.
     Activity,
     /// Help, the actions menu and pickers.
@@ -34,13 +40,16 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 12] = [
         Context::Global,
         Context::Navigation,
         Context::Users,
         Context::Plan,
         Context::Detail,
         Context::Journal,
+        Context::Dependencies,
+        Context::Checklist,
+        Context::Rollback,
         Context::Activity,
         Context::Menu,
         Context::Dialog,
@@ -54,6 +63,9 @@ impl Context {
             Context::Plan => "plan",
             Context::Detail => "detail",
             Context::Journal => "journal",
+            Context::Dependencies => "dependencies",
+            Context::Checklist => "checklist",
+            Context::Rollback => "rollback",
             Context::Activity => "activity",
             Context::Menu => "menu",
             Context::Dialog => "dialog",
@@ -73,6 +85,9 @@ impl Context {
             Context::Plan => &[Context::Plan, Context::Navigation, Context::Global],
             Context::Detail => &[Context::Detail, Context::Navigation, Context::Global],
             Context::Journal => &[Context::Journal, Context::Navigation, Context::Global],
+            Context::Dependencies => &[Context::Dependencies, Context::Navigation, Context::Global],
+            Context::Checklist => &[Context::Checklist, Context::Navigation, Context::Global],
+            Context::Rollback => &[Context::Rollback, Context::Navigation, Context::Global],
             Context::Activity => &[Context::Activity, Context::Navigation, Context::Global],
             Context::Menu => &[Context::Menu, Context::Navigation],
             Context::Dialog => &[Context::Dialog],
@@ -184,6 +199,14 @@ pub enum Action {
     PrevUser,
     // --- journal
     SwitchLog,
+    // --- dependencies
+    Decide,
+    // --- checklist
+    Tick,
+    EndState,
+    RollbackPlan,
+    // --- rollback plan
+    RunRollback,
     // --- activity
     Follow,
     // --- menus
@@ -267,6 +290,11 @@ actions! {
     NextUser, "next_user", Move, [Detail], Zero, "the next user of the list";
     PrevUser, "prev_user", Move, [Detail], Zero, "the previous user of the list";
     SwitchLog, "switch_log", Views, [Journal], Zero, "writes (journal) or tenant changes (audit log)";
+    Decide, "decide", Migration, [Dependencies], Zero, "set the item's status (pending, in progress, done, won't do) with a note; audited";
+    Tick, "tick", Migration, [Checklist], Zero, "tick or untick a manual step, with a note; audited";
+    EndState, "end_state", Migration, [Checklist], Zero, "choose the end state (1–3): it adds or removes steps";
+    RollbackPlan, "rollback_plan", Migration, [Checklist, Rollback], Zero, "the rollback plan: its exact writes, the users they move, the steps by hand";
+    RunRollback, "run_rollback", Migration, [Rollback], Three, "roll back now: federation to enforceMfaByFederatedIdp, Staged Rollout off";
     Follow, "follow", Move, [Activity], Zero, "follow the newest call on/off";
     Close, "close", Dialog, [Menu], Zero, "close";
     DialogNext, "dialog_next", Dialog, [Dialog], Zero, "next button";
