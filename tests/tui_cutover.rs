@@ -372,6 +372,19 @@ async fn a_decision_made_in_the_pane_is_stored_and_audited() {
     let Some(id) = t.app.dependencies().selected_id().cloned() else {
         panic!("no item selected:\n{}", t.screen())
     };
+    // Help: this tab's keys from the keymap, then what its columns and rules mean.
+    t.keys(&["?"]).await;
+    let help = match t.app.modal() {
+        Some(Modal::Help(s)) => s.lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+        _ => panic!("no help:\n{}", t.screen()),
+    };
+    assert!(help.contains("set the item's status"), "{help}");
+    assert!(
+        help.contains("Dependencies: what the columns say"),
+        "{help}"
+    );
+    assert!(help.contains("INV-ACP"), "{help}");
+    t.keys(&["esc"]).await;
     // s → the status menu (pending, in progress, done, won't do): done.
     t.keys(&["s"]).await;
     assert!(

@@ -888,39 +888,54 @@ impl Pane for ChecklistPane {
     fn help(&self, env: &Env<'_>) -> Vec<Line<'static>> {
         let t = env.theme;
         let mut l = vec![Line::styled("Checklist: what the words say", t.heading())];
-        for (w, what) in [
+        let key = |c, a| env.key(c, a);
+        let rows: Vec<(String, String)> = vec![
             (
-                "✓ done",
-                "its check passes (or, for a manual step, it is ticked)",
+                "✓ done".into(),
+                "its check passes (or, for a manual step, it is ticked)".into(),
             ),
             (
-                "✗ not done",
-                "its check does not pass yet: the detail says why",
+                "✗ not done".into(),
+                "its check does not pass yet: the detail says why".into(),
             ),
             (
-                "⊘ blocked",
-                "the federation switch waits for earlier steps (CL-GATE)",
-            ),
-            ("☐ manual", "only you can say: tick it (t) with a note"),
-            (
-                "? can't tell",
-                "the check cannot decide: a tick by hand decides",
-            ),
-            ("- n/a", "not part of the chosen end state"),
-            ("←", "the next step"),
-            (
-                "enter",
-                "go to the tab that does the step (Users, Rollout, Federation, Dependencies)",
+                "⊘ blocked".into(),
+                "the federation switch waits for earlier steps (CL-GATE)".into(),
             ),
             (
-                "r",
-                "the rollback plan: its exact writes and users, then B rolls back (tier 3)",
+                "☐ manual".into(),
+                format!(
+                    "only you can say: {} ticks it, with a note",
+                    key(Context::Checklist, Action::Tick)
+                ),
             ),
-            ("ctrl+s", "the change board's report (Markdown)"),
-        ] {
+            (
+                "? can't tell".into(),
+                "the check cannot decide: a tick by hand decides".into(),
+            ),
+            ("- n/a".into(), "not part of the chosen end state".into()),
+            ("←".into(), "the next step".into()),
+            (
+                key(Context::Checklist, Action::Open),
+                "go to the tab that does the step (Users, Rollout, Federation, Dependencies)"
+                    .into(),
+            ),
+            (
+                key(Context::Checklist, Action::RollbackPlan),
+                format!(
+                    "the rollback plan: its exact writes and users, then {} rolls back (tier 3)",
+                    key(Context::Rollback, Action::RunRollback)
+                ),
+            ),
+            (
+                key(Context::Checklist, Action::Export),
+                "the change board's report (Markdown)".into(),
+            ),
+        ];
+        for (w, what) in rows {
             l.push(Line::from(vec![
                 Span::styled(format!("  {w:<14}"), t.key()),
-                Span::raw(what.to_string()),
+                Span::raw(what),
             ]));
         }
         l

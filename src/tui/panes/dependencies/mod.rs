@@ -849,36 +849,38 @@ impl Pane for DependenciesPane {
             "Dependencies: what the columns say",
             t.heading(),
         )];
-        for (w, what) in [
+        let key = |a| env.key(Context::Dependencies, a);
+        let rows: Vec<(String, &str)> = vec![
             (
-                "SEVERITY",
+                "SEVERITY".into(),
                 "the worst finding: ✗ blocked (the switch waits for it), ! warning, · note",
             ),
             (
-                "STATUS",
+                "STATUS".into(),
                 "your decision: pending, in progress, done, won't do (— : needs none)",
             ),
             (
-                "MFA SRV",
+                "MFA SRV".into(),
                 "whether it goes through MFA Server: yes, maybe (the exports cannot tell), no",
             ),
             (
-                "PATH",
-                "the path decided, else the one recommended (enter says why)",
+                "PATH".into(),
+                "the path decided, else the one recommended (the evidence says why)",
             ),
             (
-                "ctrl+s",
+                key(Action::Export),
                 "export CSV (a spreadsheet) or Markdown (the change board)",
             ),
             (
-                "ctrl+r",
+                key(Action::Refresh),
                 "read the data file's services and the AD FS / NPS exports again",
             ),
             (
-                "[inventory]",
+                "[inventory]".into(),
                 "the config's adfs = [...] and nps = [...] name the exports read",
             ),
-        ] {
+        ];
+        for (w, what) in rows {
             l.push(Line::from(vec![
                 Span::styled(format!("  {w:<14}"), t.key()),
                 Span::raw(what.to_string()),
