@@ -564,12 +564,14 @@ fn the_confirmation_counts_users_written_and_users_already_verified() {
 
 // ----------------------------------------------------------------------- item 11
 
-/// The tabs built later (and the Rollout and Federation tabs) advertise no key that does
-/// nothing and no spec path, and show what exists: the data file's services, the
-/// sign-in's capability.
+/// Every tab advertises no key that does nothing and no spec path, and shows what exists:
+/// the data file's services (Dependencies, with no export read), the sign-in's capability
+/// (Rollout, with a sign-in that cannot change it).
 #[test]
-fn placeholder_tabs_show_what_exists_and_no_dead_keys() {
+fn cutover_tabs_show_what_exists_and_no_dead_keys() {
     let mut t = loaded_with_notes(80, 24);
+    t.keys(&["5"]);
+    t.answer_inventory(&fx::dataset_with_notes(41));
     for (key, tab) in [
         ("1", Tab::Checklist),
         ("3", Tab::Rollout),
@@ -582,8 +584,9 @@ fn placeholder_tabs_show_what_exists_and_no_dead_keys() {
         assert!(!screen.contains(".md"), "a spec path on {tab:?}:\n{screen}");
         for a in t.app.pane().hints() {
             let footer = screen.lines().nth(23).unwrap_or_default();
+            // A hint is `key label`, hints two spaces apart.
             if let Some(k) = t.app.options().keymap.keys(t.app.stack(), a).first()
-                && footer.contains(&format!("{k} "))
+                && (footer.starts_with(&format!("{k} ")) || footer.contains(&format!("  {k} ")))
                 && !t.app.available(a).is_available()
             {
                 panic!("{a:?} shown but does nothing on {tab:?}");
@@ -597,9 +600,17 @@ fn placeholder_tabs_show_what_exists_and_no_dead_keys() {
     t.keys(&["5"]);
     let screen = t.screen();
     assert!(screen.contains("VPN concentrator"), "{screen}");
+    assert!(
+        screen.contains("No AD FS or NPS export is read"),
+        "{screen}"
+    );
+    t.keys(&["/"]);
+    t.text("VPN");
+    t.keys(&["enter", "enter"]);
+    let screen = t.screen();
     assert!(screen.contains("10.0.4.20"), "{screen}");
-    // The Rollout tab is built: it says why this sign-in cannot change Staged Rollout.
-    t.keys(&["3"]);
+    // The Rollout tab says why this sign-in cannot change Staged Rollout.
+    t.keys(&["esc", "3"]);
     let screen = t.screen();
     assert!(
         screen.contains("Staged Rollout cannot be changed"),

@@ -70,7 +70,8 @@ impl Feeder {
         .await;
     }
 
-    /// The next command that is not a methods read (reads are answered on the way).
+    /// The next command that is not a methods read (reads are answered on the way) nor
+    /// the checklist's read.
     async fn next(&mut self) -> Command {
         loop {
             let r = tokio::time::timeout(Duration::from_secs(10), self.end.requests.recv())
@@ -89,6 +90,11 @@ impl Feeder {
                     }))
                     .await;
                 }
+                continue;
+            }
+            // The Checklist tab reads the checklist once the data is in: not this test's
+            // concern (left unanswered, it keeps saying "reading").
+            if matches!(c, Command::Checklist(_)) {
                 continue;
             }
             return c;

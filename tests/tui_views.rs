@@ -318,8 +318,10 @@ fn dependencies_list_what_the_data_file_holds() {
     for (w, h) in SIZES {
         let mut t = Harness::new(w, h);
         t.engine(fx::session(true));
-        t.engine(Event::Data(fx::dataset_with_notes(41)));
+        let data = fx::dataset_with_notes(41);
+        t.engine(Event::Data(data.clone()));
         t.keys(&["5"]);
+        t.answer_inventory(&data);
         snap("tab_dependencies_services", w, h, t.screen());
     }
 }

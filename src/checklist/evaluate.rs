@@ -89,6 +89,10 @@ pub struct Checklist {
     /// The rollback's steps by hand (reinstall, restore the recorded backup) and the
     /// warning about methods changed in Entra.
     pub rollback_by_hand: Vec<String>,
+    /// The cutover has begun: an end state chosen, a tick given, or a change made in the
+    /// tenant (users migrated, Staged Rollout for MFA on, a domain's setting changed by
+    /// this tool). The TUI then opens on the checklist.
+    pub begun: bool,
 }
 
 impl Checklist {
@@ -164,12 +168,27 @@ pub fn evaluate(f: &Facts) -> Checklist {
     Checklist {
         end_state: f.end_state,
         started_at: f.started_at,
+        begun: begun(f),
         risks: risks(f),
         rollback_by_hand: rollback_by_hand(f),
         steps,
         phases,
         next,
     }
+}
+
+/// Whether the cutover has begun (see [`Checklist::begun`]).
+fn begun(f: &Facts) -> bool {
+    let migrated = f.waves.as_ref().is_ok_and(|ws| {
+        ws.iter()
+            .any(|w| w.migrate.as_ref().is_some_and(|t| t.migrated > 0))
+    });
+    let rollout_on = f.policy.as_ref().is_ok_and(|p| p.enabled);
+    let domain_changed = f
+        .domains
+        .as_ref()
+        .is_ok_and(|ds| ds.iter().any(|d| d.changed_at.is_some()));
+    f.end_state.is_some() || !f.ticks.is_empty() || migrated || rollout_on || domain_changed
 }
 
 /// What blocks `fin.federation`: every applicable earlier step not done.
@@ -878,5 +897,65 @@ mod tests {
         assert_eq!(major_minor("eight"), None);
         assert!(major_minor("8.0.1").is_some_and(|v| v < (8, 1)));
         assert!(major_minor("10.0").is_some_and(|v| v >= (8, 1)));
+    }
+
+    fn quiet() -> Facts {
+        Facts {
+            now: chrono::DateTime::UNIX_EPOCH,
+            end_state: None,
+            started_at: None,
+            inventory: Err("not read".into()),
+            data: Default::default(),
+            access: super::super::facts::AccessFacts {
+                account: "admin@contoso.com".into(),
+                roles: Vec::new(),
+                capabilities: None,
+            },
+            methods: Err("not read".into()),
+            waves: Ok(Vec::new()),
+            policy: Ok(Default::default()),
+            failed_users: 0,
+            domains: Ok(Vec::new()),
+            cloud_auth: Err("not read".into()),
+            ticks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn begun_by_an_end_state_a_tick_or_a_tenant_change() {
+        assert!(!evaluate(&quiet()).begun);
+        let mut f = quiet();
+        f.end_state = Some(EndState::MfaServerOnly);
+        assert!(evaluate(&f).begun);
+        let mut f = quiet();
+        f.ticks.push(Tick {
+            step: "fin.portal".into(),
+            done: true,
+            note: None,
+            actor: "admin@contoso.com".into(),
+            at: f.now,
+            forced: false,
+        });
+        assert!(evaluate(&f).begun);
+        let mut f = quiet();
+        f.policy = Ok(super::super::facts::PolicyFacts {
+            exists: true,
+            enabled: true,
+            groups: Vec::new(),
+        });
+        assert!(evaluate(&f).begun);
+        let mut f = quiet();
+        f.waves = Ok(vec![WaveFacts {
+            name: "Pilot".into(),
+            migrate_group: "MFA Pilot".into(),
+            migrate: Some(Tally {
+                migrated: 3,
+                ..Default::default()
+            }),
+            rollout_group: "MFA Rollout Pilot".into(),
+            rollout: None,
+            in_policy: false,
+        }]);
+        assert!(evaluate(&f).begun);
     }
 }

@@ -1,7 +1,8 @@
 //! `mfa-cutover demo`: the TUI against the simulated tenant, with no setup. A temp dir
 //! (removed on exit) holds a generated MFA Server snapshot of the same people the tenant
-//! serves (same seed and size), and the state store and logs unless `--state-dir` is
-//! given. The tenant runs in this process on loopback with a little latency and Graph's
+//! serves (same seed and size), the organisation's AD FS and NPS exports (read as the
+//! config's `[inventory]`, so the Dependencies tab is full), and the state store and logs
+//! unless `--state-dir` is given. The tenant runs in this process on loopback with a little latency and Graph's
 //! throttling quotas, the sign-in is its admin token (the header says SIMULATED), and
 //! the TUI opens on a migration wave so members stream in at once. From there it is the
 //! real thing: plan, migrate, automatic sync, detail and activity log.
@@ -19,10 +20,11 @@ use super::headless::{self, Setup};
 use super::interactive::require_terminal;
 use super::{CliError, Exit, GlobalArgs};
 use crate::cloud::Cloud;
-use crate::config::{AuthKind, Config, GraphSettings};
+use crate::config::{AuthKind, Config, GraphSettings, InventorySources};
 use crate::datafile::sample::{Population, WriteOptions, write_snapshot};
 use crate::engine::{Access, SignIn, StartOptions};
 use crate::graph::auth::{Session, StaticToken};
+use crate::inventory::sample::{is_nps_file, write_exports};
 use crate::sim::{Quotas, Sim, SimConfig, group_names};
 
 /// The group the demo opens on.
@@ -73,6 +75,8 @@ pub fn config(mut base: Config, dir: &Path, state_dir: Option<PathBuf>) -> Confi
         .map(|(name, migrate, rollout)| crate::rollout::Wave::new(name, migrate, rollout))
         .collect();
     base.graph = GraphSettings::default();
+    // The exports are the demo organisation's, written by `DemoTenant::start`.
+    base.inventory = InventorySources::default();
     base.state_dir = state_dir.unwrap_or_else(|| dir.join("state"));
     base
 }
@@ -109,20 +113,38 @@ impl DemoTenant {
         let started = std::time::Instant::now();
         let (seed, users) = (args.seed, args.users);
         let path = snapshot.clone();
+        let exports_dir = snapshot
+            .parent()
+            .map(|d| d.join("exports"))
+            .ok_or_else(|| CliError::failure("the demo's data file has no folder"))?;
         let writing = tokio::task::spawn_blocking(move || {
             write_snapshot(
                 &Population::new(seed, users),
                 &path,
                 &WriteOptions::default(),
             )
+            .map_err(|e| format!("cannot write the demo data: {e}"))?;
+            write_exports(&exports_dir, seed)
+                .map_err(|e| format!("cannot write the demo's AD FS and NPS exports: {e}"))
         });
         let sim = Sim::start(cfg)
             .await
             .map_err(|e| CliError::failure(format!("cannot start the simulated tenant: {e}")))?;
-        writing
+        let exports = writing
             .await
             .map_err(|e| CliError::failure(format!("writing the demo data stopped: {e}")))?
-            .map_err(|e| CliError::failure(format!("cannot write the demo data: {e}")))?;
+            .map_err(CliError::failure)?;
+        // The Dependencies tab is full on first run: the organisation's own exports.
+        let is_nps = |p: &PathBuf| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(is_nps_file)
+        };
+        config.inventory = InventorySources {
+            adfs: exports.iter().filter(|p| !is_nps(p)).cloned().collect(),
+            nps: exports.iter().filter(|p| is_nps(p)).cloned().collect(),
+            group_routing: false,
+        };
         tracing::info!(
             "demo: simulated tenant at {} and {users} people written to {} in {} ms",
             sim.url(),

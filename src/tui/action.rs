@@ -29,6 +29,12 @@ pub enum Context {
     Rollout,
     /// The Federation tab.
     Federation,
+    /// The Dependencies tab.
+    Dependencies,
+    /// The Checklist tab.
+    Checklist,
+    /// The rollback plan, open over the Checklist tab.
+    Rollback,
     /// The activity log.
     Activity,
     /// Help, the actions menu and pickers.
@@ -38,7 +44,7 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 14] = [
         Context::Global,
         Context::Navigation,
         Context::Users,
@@ -47,6 +53,9 @@ impl Context {
         Context::Journal,
         Context::Rollout,
         Context::Federation,
+        Context::Dependencies,
+        Context::Checklist,
+        Context::Rollback,
         Context::Activity,
         Context::Menu,
         Context::Dialog,
@@ -62,6 +71,9 @@ impl Context {
             Context::Journal => "journal",
             Context::Rollout => "rollout",
             Context::Federation => "federation",
+            Context::Dependencies => "dependencies",
+            Context::Checklist => "checklist",
+            Context::Rollback => "rollback",
             Context::Activity => "activity",
             Context::Menu => "menu",
             Context::Dialog => "dialog",
@@ -83,6 +95,9 @@ impl Context {
             Context::Journal => &[Context::Journal, Context::Navigation, Context::Global],
             Context::Rollout => &[Context::Rollout, Context::Navigation, Context::Global],
             Context::Federation => &[Context::Federation, Context::Navigation, Context::Global],
+            Context::Dependencies => &[Context::Dependencies, Context::Navigation, Context::Global],
+            Context::Checklist => &[Context::Checklist, Context::Navigation, Context::Global],
+            Context::Rollback => &[Context::Rollback, Context::Navigation, Context::Global],
             Context::Activity => &[Context::Activity, Context::Navigation, Context::Global],
             Context::Menu => &[Context::Menu, Context::Navigation],
             Context::Dialog => &[Context::Dialog],
@@ -110,7 +125,7 @@ impl Group {
             Group::Move => "Move and find",
             Group::Select => "Select",
             Group::Migration => "Migration",
-            Group::Cutover => "Staged Rollout and federation",
+            Group::Cutover => "Cutover: checklist, rollout, federation, dependencies",
             Group::Dialog => "Dialogs and menus",
         }
     }
@@ -204,6 +219,14 @@ pub enum Action {
     Rollback,
     Preflight,
     SignIn,
+    // --- dependencies
+    Decide,
+    // --- checklist
+    Tick,
+    EndState,
+    RollbackPlan,
+    // --- rollback plan
+    RunRollback,
     // --- activity
     Follow,
     // --- menus
@@ -294,6 +317,11 @@ actions! {
     Rollback, "rollback", Cutover, [Federation], Three, "roll back (F2): enforceMfaByFederatedIdp and Staged Rollout off (what-if first)";
     Preflight, "preflight", Cutover, [Rollout, Federation], Zero, "preflight: the sign-in, the methods policy, users that cannot be migrated";
     SignIn, "sign_in", Cutover, [Rollout, Federation], Zero, "sign an admin in beside an app-only session (device code)";
+    Decide, "decide", Cutover, [Dependencies], Zero, "set the item's status (pending, in progress, done, won't do) with a note; audited";
+    Tick, "tick", Cutover, [Checklist], Zero, "tick or untick a manual step, with a note; audited";
+    EndState, "end_state", Cutover, [Checklist], Zero, "choose the end state (1–3): it adds or removes steps";
+    RollbackPlan, "rollback_plan", Cutover, [Checklist, Rollback], Zero, "the rollback plan: its exact writes, the users they move, the steps by hand";
+    RunRollback, "run_rollback", Cutover, [Rollback], Three, "roll back now: federation to enforceMfaByFederatedIdp, Staged Rollout off";
     Follow, "follow", Move, [Activity], Zero, "follow the newest call on/off";
     Close, "close", Dialog, [Menu], Zero, "close";
     DialogNext, "dialog_next", Dialog, [Dialog], Zero, "next button";

@@ -24,8 +24,10 @@ use super::effect::{Effect, Effects, Level, Suggestion, TextAsk, TextEdit};
 use super::keymap::Keymap;
 use super::pane::{Env, Pane};
 use super::panes::activity::ActivityLog;
+use super::panes::checklist::ChecklistPane;
+use super::panes::cutover::{FederationPane, RolloutPane};
+use super::panes::dependencies::DependenciesPane;
 use super::panes::journal::JournalPane;
-use super::panes::placeholder::Placeholder;
 use super::panes::settings::SettingsPane;
 use super::panes::users::UsersPane;
 use super::tab::Tab;
@@ -212,46 +214,46 @@ impl Core {
     }
 }
 
-/// The tabs' panes. To build a tab's real pane, replace its placeholder here.
+/// The tabs' panes, one per tab.
 pub struct Panes {
-    pub checklist: Box<dyn Pane>,
+    pub checklist: ChecklistPane,
     pub users: UsersPane,
-    pub rollout: Box<dyn Pane>,
-    pub federation: Box<dyn Pane>,
-    pub dependencies: Box<dyn Pane>,
+    pub rollout: RolloutPane,
+    pub federation: FederationPane,
+    pub dependencies: DependenciesPane,
     pub journal: JournalPane,
 }
 
 impl Panes {
     fn new() -> Panes {
         Panes {
-            checklist: Box::new(Placeholder::new(Tab::Checklist)),
+            checklist: ChecklistPane::new(),
             users: UsersPane::new(),
-            rollout: Box::new(super::panes::cutover::RolloutPane::new()),
-            federation: Box::new(super::panes::cutover::FederationPane::new()),
-            dependencies: Box::new(Placeholder::new(Tab::Dependencies)),
+            rollout: RolloutPane::new(),
+            federation: FederationPane::new(),
+            dependencies: DependenciesPane::new(),
             journal: JournalPane::new(),
         }
     }
 
     pub fn get(&self, tab: Tab) -> &dyn Pane {
         match tab {
-            Tab::Checklist => self.checklist.as_ref(),
+            Tab::Checklist => &self.checklist,
             Tab::Users => &self.users,
-            Tab::Rollout => self.rollout.as_ref(),
-            Tab::Federation => self.federation.as_ref(),
-            Tab::Dependencies => self.dependencies.as_ref(),
+            Tab::Rollout => &self.rollout,
+            Tab::Federation => &self.federation,
+            Tab::Dependencies => &self.dependencies,
             Tab::Journal => &self.journal,
         }
     }
 
     pub fn get_mut(&mut self, tab: Tab) -> &mut dyn Pane {
         match tab {
-            Tab::Checklist => self.checklist.as_mut(),
+            Tab::Checklist => &mut self.checklist,
             Tab::Users => &mut self.users,
-            Tab::Rollout => self.rollout.as_mut(),
-            Tab::Federation => self.federation.as_mut(),
-            Tab::Dependencies => self.dependencies.as_mut(),
+            Tab::Rollout => &mut self.rollout,
+            Tab::Federation => &mut self.federation,
+            Tab::Dependencies => &mut self.dependencies,
             Tab::Journal => &mut self.journal,
         }
     }
@@ -281,6 +283,8 @@ pub struct App {
     /// The change came from the keyboard: draw without waiting for the frame interval.
     pub(crate) urgent: bool,
     header_due: Option<Instant>,
+    /// The admin has pressed a key: a late `Effect::FirstTab` no longer moves them.
+    pub(crate) touched: bool,
 }
 
 impl App {
@@ -318,6 +322,7 @@ impl App {
             dirty: true,
             urgent: false,
             header_due: None,
+            touched: false,
         };
         if let Some(group) = group {
             let now = Instant::now();
@@ -419,6 +424,18 @@ impl App {
         &self.panes.journal
     }
 
+    pub fn dependencies(&self) -> &DependenciesPane {
+        &self.panes.dependencies
+    }
+
+    pub fn checklist(&self) -> &ChecklistPane {
+        &self.panes.checklist
+    }
+
+    pub fn checklist_mut(&mut self) -> &mut ChecklistPane {
+        &mut self.panes.checklist
+    }
+
     pub fn panes(&self) -> &Panes {
         &self.panes
     }
@@ -494,7 +511,10 @@ impl App {
                 self.on_engine(ev, now);
                 true
             }
-            Msg::Terminal(TermEvent::Key(k)) => self.on_key(k, now),
+            Msg::Terminal(TermEvent::Key(k)) => {
+                self.touched = true;
+                self.on_key(k, now)
+            }
             Msg::Terminal(TermEvent::Resize(w, h)) => {
                 self.size = Rect::new(0, 0, w, h);
                 true
@@ -730,6 +750,8 @@ impl App {
                     });
                 }
                 Effect::Tab(tab) => self.go(tab),
+                Effect::FirstTab(tab) if !self.touched => self.go(tab),
+                Effect::FirstTab(_) => {}
                 Effect::Quit => self.begin_quit(),
             }
         }

@@ -76,6 +76,9 @@ pub enum Effect {
     },
     /// Switch to a tab.
     Tab(Tab),
+    /// Open on this tab instead of the one the app starts on, unless the admin has
+    /// already pressed a key (a pane that learns late what the first tab should be).
+    FirstTab(Tab),
     /// Quit (what the quit confirmation runs).
     Quit,
 }

@@ -26,7 +26,7 @@
 //!    `dispatch()` doing them. Tenant writes confirm through
 //!    [`crate::confirm_tier`] and a [`Confirm`](super::widgets::confirm::Confirm)
 //!    carrying the requests it will send.
-//! 3. The tab: put it in `Panes` (`app.rs`) in place of the placeholder of its tab.
+//! 3. The tab: give it a field in `Panes` (`app.rs`) and a `Tab` variant.
 //!    Help, the footer and the actions menu follow from the keymap and `available()`.
 
 use std::path::Path;

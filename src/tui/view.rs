@@ -344,6 +344,9 @@ fn short(a: Action) -> &'static str {
         A::SwitchLog => "writes/changes",
         A::Refresh => "reload",
         A::ReverseSort => "reverse",
+        A::EndState => "end state",
+        A::RollbackPlan => "rollback plan",
+        A::RunRollback => "roll back",
         other => other.name(),
     }
 }

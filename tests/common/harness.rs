@@ -342,6 +342,29 @@ impl Harness {
         }
     }
 
+    /// Answer the newest inventory read with what the engine would build from `data`
+    /// alone (no AD FS or NPS export): the same pure classification.
+    pub fn answer_inventory(&mut self, data: &mfa_cutover::datafile::DataSet) {
+        use mfa_cutover::engine::{InventoryCommand, InventoryReport};
+        use mfa_cutover::inventory::{Exports, Inventory, Options};
+        let inventory = Inventory::from_data(Some(data), Exports::default(), Options::default());
+        let report = InventoryReport {
+            progress: inventory.progress(),
+            keeps_users_on_mfa_server: inventory.keeps_users_on_mfa_server(),
+            stale_decisions: Vec::new(),
+            inventory,
+        };
+        self.reply(
+            |c| {
+                matches!(
+                    c,
+                    Command::Inventory(InventoryCommand::Status | InventoryCommand::Reload)
+                )
+            },
+            Ok(Answer::Inventory(std::sync::Arc::new(report))),
+        );
+    }
+
     /// The confirmation dialog open, if one is.
     pub fn confirm(&self) -> Option<&mfa_cutover::tui::widgets::confirm::Confirm> {
         match self.app.modal() {

@@ -231,10 +231,13 @@ impl CutoverService {
                 // Every pane hears what changed and what the tenant looks like now.
                 events.send(Event::Cutover(Box::new(answer.clone()))).await;
             }
-            events.reply(id, outcome).await;
+            // Free the service before the reply goes out: the core reads its own messages
+            // first, so a change asked for as soon as the reply arrives is not refused as
+            // busy.
             if applies {
                 inbox.send(CutMsg::Done);
             }
+            events.reply(id, outcome).await;
         });
     }
 }

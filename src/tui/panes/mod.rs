@@ -1,12 +1,14 @@
-//! The panes: each tab's pane on the contract of `pane.rs` — users (with its detail view
-//! and plan preview), Staged Rollout and federation (`cutover`), the journal, and the placeholders of the tabs built later — and
+//! The panes: each tab's pane on the contract of `pane.rs` — the checklist (with the
+//! rollback plan), users (with its detail view and plan preview), Staged Rollout and
+//! federation (`cutover`), the dependencies, the journal — and
 //! the app's global views, settings and the activity log. Each pane owns its state,
 //! answers `available(action)` for its actions, and renders as a pure read of that state.
 
 pub mod activity;
+pub mod checklist;
 pub mod cutover;
+pub mod dependencies;
 pub mod journal;
-pub mod placeholder;
 pub mod settings;
 pub mod users;
 

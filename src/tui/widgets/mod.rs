@@ -4,6 +4,7 @@
 
 pub mod command_line;
 pub mod confirm;
+pub mod finding;
 pub mod menu;
 pub mod progress;
 pub mod text_input;
