@@ -672,3 +672,144 @@ async fn the_demo_walks_from_pilot_to_dependencies_done_and_the_checklist_follow
     );
     t.stop().await;
 }
+
+/// One pilot user's phones, default method and hardware tokens, as the tenant holds them.
+type UserState = (Vec<String>, Option<String>, Vec<String>);
+
+fn user_state(sim: &Sim, upn: &str) -> UserState {
+    sim.inspect(|t| {
+        let u = t
+            .user(upn)
+            .unwrap_or_else(|| panic!("{upn} not in the tenant"));
+        let mut phones: Vec<String> = u
+            .phones()
+            .iter()
+            .map(|(k, n)| format!("{k:?} {n}"))
+            .collect();
+        phones.sort();
+        let mut tokens: Vec<String> = u
+            .hardware_tokens()
+            .iter()
+            .map(|(s, st)| format!("{s} {st:?}"))
+            .collect();
+        tokens.sort();
+        (phones, u.default_method().map(|d| format!("{d:?}")), tokens)
+    })
+}
+
+/// A pilot reset from the Users tab: the marked users' migration undone from the journal.
+/// `U` asks the engine for a what-if whose report (each undo write with the rules of the
+/// write it undoes) fills a tier-2 confirmation; typed, it is applied, audited, and every
+/// user whose writes could all be undone is exactly as before the migration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marked_users_are_undone_from_the_users_tab_as_a_pilot_reset() {
+    use mfa_cutover::engine::MigrationCommand;
+
+    let mut t = Live::start(120, 36, None).await;
+    t.keys(&["2", ":"]).await;
+    t.text("group MFA Migration Wave 1").await;
+    t.keys(&["enter"]).await;
+    let upns: Vec<String> = t
+        .app
+        .users()
+        .rows
+        .all()
+        .iter()
+        .map(|r| r.upn().to_string())
+        .collect();
+    assert!(!upns.is_empty());
+    let before: Vec<UserState> = upns.iter().map(|u| user_state(&t.sim, u)).collect();
+
+    // Nothing marked: undo is greyed with the reason, never a whole group by accident.
+    let why = t
+        .app
+        .pane()
+        .available(mfa_cutover::tui::action::Action::Undo, &t.app.env());
+    assert!(!why.is_available());
+
+    t.keys(&["M"]).await;
+    t.keys(&["tab", "enter"]).await;
+    assert!(t.screen().contains("Migration finished"), "{}", t.screen());
+    let migrated: Vec<usize> = (0..upns.len())
+        .filter(|&i| user_state(&t.sim, &upns[i]) != before[i])
+        .collect();
+    assert!(!migrated.is_empty(), "the pilot's migration wrote nothing");
+
+    // Which users' writes can all be undone (the engine's own what-if, as the CLI asks).
+    let Answer::Undo(preview) = t
+        .ask(Command::Migration(MigrationCommand::Undo {
+            users: migrated.iter().map(|&i| upns[i].clone()).collect(),
+            apply: false,
+        }))
+        .await
+    else {
+        panic!("not an undo report")
+    };
+    let clean: Vec<String> = preview
+        .users
+        .iter()
+        .filter(|u| {
+            u.state
+                .plan()
+                .is_some_and(|p| p.left.is_empty() && !p.ops.is_empty())
+        })
+        .filter_map(|u| u.upn.clone())
+        .collect();
+    assert!(
+        !clean.is_empty(),
+        "no pilot user whose writes can all be undone"
+    );
+
+    // Mark every pilot user and press U: the confirmation holds the report.
+    let writes = t.sim.stats().writes;
+    t.keys(&["a", "U"]).await;
+    let Some(Modal::Confirm(c, _)) = t.app.modal() else {
+        panic!("no confirmation:\n{}", t.screen())
+    };
+    let text: String = c.lines.iter().map(|l| format!("{l}\n")).collect();
+    assert!(text.contains("would undo: "), "{text}");
+    assert!(text.contains("] (journal "), "{text}");
+    let typed = c
+        .typed
+        .clone()
+        .unwrap_or_else(|| panic!("tier 2 types the count"));
+    assert_eq!(t.sim.stats().writes, writes, "the what-if writes nothing");
+    t.text(&typed).await;
+    t.keys(&["tab", "enter"]).await;
+    assert!(t.sim.stats().writes > writes, "{}", t.screen());
+    let shown = modal_text(&t.app);
+    assert!(shown.contains("write(s) made"), "{shown}");
+
+    // Audited with who, before and after; every fully undoable user is as before.
+    let mut audited = 0;
+    for action in [
+        "undo.phone.delete",
+        "undo.phone.restore",
+        "undo.default_method.restore",
+        "undo.hardware_oath.unassign",
+        "undo.hardware_oath.delete",
+    ] {
+        audited += t.audit(action).await.len();
+    }
+    assert!(audited > 0, "no undo in the audit log");
+    for upn in &clean {
+        let i = upns
+            .iter()
+            .position(|u| u == upn)
+            .unwrap_or_else(|| panic!("{upn}"));
+        assert_eq!(user_state(&t.sim, upn), before[i], "{upn}");
+    }
+    // Undone users are no longer shown as migrated.
+    for upn in &clean {
+        let row = t
+            .app
+            .users()
+            .rows
+            .all()
+            .iter()
+            .find(|r| r.upn() == upn)
+            .unwrap_or_else(|| panic!("{upn}"));
+        assert!(row.status.is_none(), "{upn}: {:?}", row.status);
+    }
+    t.stop().await;
+}

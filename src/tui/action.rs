@@ -203,6 +203,7 @@ pub enum Action {
     IncludeUnchanged,
     RetryFailed,
     CancelRun,
+    Undo,
     PickGroup,
     Sort,
     ReverseSort,
@@ -304,6 +305,7 @@ actions! {
     IncludeUnchanged, "include_unchanged", Migration, [Users], Zero, "include users unchanged since their last migration";
     RetryFailed, "retry_failed", Migration, [Users, Plan], One, "retry the users that failed";
     CancelRun, "cancel_run", Migration, [Users, Plan], Zero, "stop queued work (writes in flight finish)";
+    Undo, "undo", Migration, [Users], Two, "undo the marked users' migration from the journal (pilot reset): what-if first";
     PickGroup, "pick_group", Select, [Users], Zero, "pick the migration group (name or id)";
     Sort, "sort", Move, [Users], Zero, "sort: arrival, UPN, status, match";
     ReverseSort, "reverse_sort", Move, [Users], Zero, "reverse the sort order";

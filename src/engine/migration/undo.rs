@@ -24,10 +24,12 @@ use crate::engine::store::{
     TargetKind, Tracking, UserStatusKind, UserUpdate,
 };
 use crate::graph::{GraphClient, GraphError};
+use crate::migrate::undo::LeftKind;
 use crate::migrate::undo::{
     DoneWrite, JournalOp, UndoAction, UndoOp, UndoPlan, plan_undo, verify_undo,
 };
 use crate::migrate::{EntraMethods, InventoryDevice};
+use crate::safe_text::Safe;
 
 /// Every user asked for, and what the undo did or would do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -510,4 +512,121 @@ fn serials(writes: &[DoneWrite]) -> Vec<String> {
     s.sort_by_key(|x| x.to_ascii_lowercase());
     s.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     s
+}
+
+// ------------------------------------------------------------------ the report in words
+
+impl UndoReport {
+    /// The report in words, for a terminal (both front ends): per user what is (or would
+    /// be) undone with the rules of the write it undoes, what is left and why, the
+    /// read-back. Untrusted text is made safe.
+    pub fn text(&self) -> String {
+        report_text(self)
+    }
+}
+
+fn report_text(r: &UndoReport) -> String {
+    let mut out = String::new();
+    for u in &r.users {
+        out.push_str(&user_text(u, r.applied));
+    }
+    if r.applied {
+        out.push_str(&format!(
+            "{} write(s) made; {} part(s) refused as differences\n",
+            r.writes,
+            r.refusals()
+        ));
+    }
+    out
+}
+
+fn user_text(u: &UndoUser, applied: bool) -> String {
+    let name = u.upn.as_deref().unwrap_or(&u.asked);
+    let mut out = format!("{}", Safe(name));
+    if let Some(id) = &u.entra_id {
+        out.push_str(&format!(" ({})", Safe(id)));
+    }
+    out.push_str(":\n");
+    match &u.state {
+        UndoState::NotInJournal => {
+            out.push_str("  the journal holds no write of this tool to this user\n")
+        }
+        UndoState::Blocked { reason } => out.push_str(&format!("  not undone: {}\n", Safe(reason))),
+        UndoState::ReadFailed { error } => out.push_str(&format!(
+            "  not undone: reading the user failed: {}\n",
+            Safe(error)
+        )),
+        UndoState::Planned { plan } => out.push_str(&plan_text(plan, applied)),
+        UndoState::Applied {
+            plan,
+            writes,
+            read_back,
+        } => {
+            out.push_str(&plan_text(plan, applied));
+            out.push_str(&format!("  {writes} write(s) made; "));
+            match read_back {
+                ReadBack::Verified => out.push_str("read back: as before the tool's writes\n"),
+                ReadBack::Mismatch { differences: d } => {
+                    out.push_str("read back differs:\n");
+                    for line in d {
+                        out.push_str(&format!("    {}\n", Safe(line)));
+                    }
+                }
+                ReadBack::Unread { error: e } => {
+                    out.push_str(&format!("the read-back failed: {}\n", Safe(e)))
+                }
+            }
+        }
+        UndoState::Failed {
+            plan,
+            writes,
+            error,
+        } => {
+            out.push_str(&plan_text(plan, applied));
+            out.push_str(&format!(
+                "  failed after {writes} write(s): {}\n",
+                Safe(error)
+            ));
+        }
+    }
+    out
+}
+
+fn rules(r: &[crate::migrate::Rule]) -> String {
+    r.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn plan_text(p: &UndoPlan, applied: bool) -> String {
+    let mut out = String::new();
+    if p.is_empty() {
+        out.push_str("  nothing to undo: the tool's writes are undone already\n");
+    }
+    let verb = if applied { "undo" } else { "would undo" };
+    for op in &p.ops {
+        out.push_str(&format!(
+            "  {verb}: {} [{}] (journal {})\n",
+            Safe(&op.action.to_string()),
+            rules(&op.rules),
+            op.undoes
+        ));
+    }
+    for l in &p.left {
+        let word = match l.kind {
+            LeftKind::Changed => "difference, refused",
+            LeftKind::Gone => "difference, gone",
+            LeftKind::GraphLimit => "kept",
+            LeftKind::Unreadable => "unreadable",
+        };
+        out.push_str(&format!(
+            "  {word}: {} [{}] (journal {}): {}\n",
+            Safe(&l.write),
+            rules(&l.rules),
+            l.journal,
+            Safe(&l.text)
+        ));
+    }
+    out
 }

@@ -21,6 +21,7 @@ pub mod notes;
 pub mod plan;
 pub mod rows;
 mod run;
+mod undo;
 pub mod words;
 
 use std::collections::{HashMap, HashSet};
@@ -91,6 +92,8 @@ enum Waiting {
     Export,
     AutoSync,
     Cancel,
+    UndoPlan,
+    Undo,
 }
 
 #[derive(Debug, Default)]
@@ -652,6 +655,7 @@ impl Pane for UsersPane {
                     self.idle()
                 }
             }
+            A::Undo => both(stopped(), self.undo_available()),
             A::CancelRun => {
                 if env.engine_stopped {
                     Availability::no("the engine stopped")
@@ -744,6 +748,7 @@ impl Pane for UsersPane {
             A::Migrate => fx.extend(self.migrate_action(env)),
             A::AutoSync => fx.extend(self.auto_sync_action(env)),
             A::RetryFailed => fx.extend(self.retry_action(env)),
+            A::Undo => fx.extend(self.undo_action(env)),
             A::CancelRun => {
                 let id = fx.send(env, Command::Migration(MigrationCommand::Cancel));
                 self.waiting.insert(id, Waiting::Cancel);

@@ -570,6 +570,8 @@ impl UsersPane {
                 self.run.auto_sync = false;
                 fx.error(e.to_string());
             }
+            (Waiting::UndoPlan, Ok(Answer::Undo(r))) => self.undo_planned(r, env, fx),
+            (Waiting::Undo, Ok(Answer::Undo(r))) => self.undone(r, env, fx),
             (_, Err(e)) => fx.error(e.to_string()),
             (_, Ok(_)) => {}
         }
