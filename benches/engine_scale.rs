@@ -21,6 +21,10 @@
 //! `mfa-cutover` binary with the bench profile alongside and passes its path in
 //! `CARGO_BIN_EXE_mfa-cutover`; `ENGINE_SCALE_BIN` runs another build instead.
 //!
+//! The full scale needs about 5 GB of free memory (the 500,000-user plan's binary peaked
+//! at 3.6 GB, the tenant in this process at 0.5 GB) and 1.5 GB in the temp dir (data
+//! files, the plan's 570 MB `--json`, the state stores).
+//!
 //! Environment: `ENGINE_SCALE_PLAN_USERS` (500,000), `ENGINE_SCALE_MIGRATE_USERS`
 //! (100,000), `ENGINE_SCALE_FACTOR` (10: 3,000 writes per 15 s, 8,000 resource units per
 //! 1 s; the binary's `write_window_secs` takes whole seconds, so 150 / factor is rounded
