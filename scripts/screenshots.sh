@@ -3,7 +3,8 @@
 # virtual X display (Xvfb), inside tmux (status bar off) so the script can send keys and
 # read the screen, each view captured from the xterm window with ImageMagick's `import`.
 #
-#   scripts/screenshots.sh            # writes screenshots/{users,help,command,plan,detail,migrating,activity}.png
+#   scripts/screenshots.sh            # writes screenshots/{users,help,command,plan,detail,migrating,activity,
+#                                     #   rollout,federation,dependencies,evidence,checklist,rollback,journal}.png
 #
 # Installs what it needs when missing (Debian/Ubuntu: xvfb xterm imagemagick xdotool
 # tmux fonts-dejavu-core), builds the release binary, and cleans up every process it
@@ -184,6 +185,9 @@ wait_gone "/emily"
 # A migration under Graph's throttling quotas, then the activity log of its calls.
 keys M
 wait_for "[ Cancel ]"
+# Over 50 users to write is tier 2: type the count the dialog asks for.
+count=$(screen | grep -o 'Type [0-9,]* to enable' | head -1 | awk '{print $2}')
+[ -n "$count" ] && text "$count"
 keys Tab Enter
 wait_for "Migrating"
 wait_for "verified"
@@ -195,8 +199,51 @@ shot activity
 keys Escape
 wait_gone "Activity log"
 
-# Let it finish, then quit: the terminal is given back.
+# Let it finish: the cutover's tabs then show the wave migrated.
 wait_for "Migration finished" 300
+
+# Rollout: every wave's readiness and the next step.
+keys 3
+wait_for "Staged Rollout for MFA"
+wait_for "Wave 1"
+shot rollout
+
+# Federation: the domains and where their users do MFA.
+keys 4
+wait_for "federatedIdpMfaBehavior decides"
+shot federation
+
+# Dependencies: what still authenticates through MFA Server, worst first; then the
+# evidence of one relying party with the rules that send its users to MFA Server.
+keys 5
+wait_for "need a decision"
+shot dependencies
+keys /
+text "Office 365"
+keys Enter
+keys Enter
+wait_for "AD FS relying party ·"
+shot evidence
+keys Escape
+wait_gone "AD FS relying party ·"
+keys Escape
+
+# The checklist, then its rollback plan one key away.
+keys 1
+wait_for "Next:"
+shot checklist
+keys r
+wait_for "What-if: nothing is written"
+shot rollback
+keys Escape
+wait_gone "What-if: nothing is written"
+
+# The journal: every tenant change and write.
+keys 6
+wait_for "newest first"
+shot journal
+
+# Quit: the terminal is given back.
 keys q
 end=$((SECONDS + 30))
 while t has-session -t shots 2>/dev/null; do

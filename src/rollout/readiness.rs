@@ -303,6 +303,23 @@ impl Gauge {
     }
 }
 
+impl Gauge {
+    /// The figures alone, for a view that prints the label beside the bar: "20 of 85
+    /// (23%)", "85", "yes".
+    pub fn figures(&self) -> String {
+        match self.kind {
+            GaugeKind::Members => text::count(self.value),
+            GaugeKind::InPolicy => (if self.value > 0 { "yes" } else { "no" }).to_string(),
+            _ => format!(
+                "{} of {} ({}%)",
+                text::count(self.value),
+                text::count(self.of),
+                self.percent()
+            ),
+        }
+    }
+}
+
 impl fmt::Display for Gauge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {

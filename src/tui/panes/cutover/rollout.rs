@@ -322,10 +322,12 @@ impl RolloutPane {
         if width >= 120 {
             // Two columns of labelled bars.
             let col = (width / 2) as usize;
+            // Mark, label and figures take up to ~50 columns: the bar gets the rest.
+            let bar_width = col.saturating_sub(50).clamp(6, 16);
             for pair in gauges.chunks(2) {
                 let mut spans: Vec<Span<'static>> = Vec::new();
                 for (k, gauge) in pair.iter().enumerate() {
-                    let line = gauge_line(gauge, 21, 16, t);
+                    let line = gauge_line(gauge, 21, bar_width, t);
                     let w: usize = line.spans.iter().map(Span::width).sum();
                     spans.extend(line.spans);
                     if k == 0 {

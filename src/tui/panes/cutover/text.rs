@@ -174,7 +174,7 @@ pub fn gauge_line(g: &Gauge, label_width: usize, bar_width: usize, t: &Theme) ->
         Span::styled(format!("{} ", tone_mark(g.tone)), style),
         Span::raw(format!("{:<label_width$} ", g.kind.label())),
         Span::styled(bar(g.ratio(), bar_width), style),
-        Span::raw(format!(" {g}")),
+        Span::raw(format!(" {}", g.figures())),
     ])
 }
 
