@@ -146,7 +146,7 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> Result<Exit, CliError> {
             }
             let report = d.report(&group, &result, rec.open);
             if args.json {
-                println!("{}", report.json()?);
+                report.print_json(true)?;
             } else {
                 print!("{}", report.user_text());
                 print!("{}", report.summary_text());

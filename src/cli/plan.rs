@@ -52,7 +52,7 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
             };
             let report = d.report(&g.display_name, &result, rec.open);
             if args.json {
-                println!("{}", report.json()?);
+                report.print_json(true)?;
             } else {
                 print!("{}", report.user_text());
                 print!("{}", report.summary_text());

@@ -62,7 +62,7 @@ pub(super) fn build(
                 .map(|op| OpOut {
                     text: op.action.to_string(),
                     rules: op.rules.clone(),
-                    action: serde_json::to_value(&op.action).unwrap_or_default(),
+                    action: op.action.clone(),
                 })
                 .collect();
             out.skips = plan.skips.iter().map(SkipOut::from).collect();
@@ -220,7 +220,7 @@ pub struct OpOut {
     pub rules: Vec<Rule>,
     pub text: String,
     /// The operation as data (`op`, `slot`, `number`, `serial`, …).
-    pub action: serde_json::Value,
+    pub action: crate::migrate::Action,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -258,9 +258,23 @@ impl From<&Note> for NoteOut {
 }
 
 impl Report {
-    pub fn json(&self) -> Result<String, CliError> {
-        serde_json::to_string_pretty(self)
-            .map_err(|e| CliError::failure(format!("cannot write JSON: {e}")))
+    /// Print the one JSON document (`pretty`) or one line of it (`sync --json`, one per
+    /// cycle) to stdout as it is serialised: a 500,000-user plan is hundreds of MiB of
+    /// JSON, never held whole in memory.
+    pub fn print_json(&self, pretty: bool) -> Result<(), CliError> {
+        use std::io::Write;
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        let written = if pretty {
+            serde_json::to_writer_pretty(&mut out, self)
+        } else {
+            serde_json::to_writer(&mut out, self)
+        };
+        written
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush())
+            .map_err(|e| CliError::failure(format!("cannot write the JSON report: {e}")))
     }
 
     /// The summary as a few lines of text. Its lines add up to the users targeted.

@@ -76,8 +76,8 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<Exit, CliError> {
                     }
                     failed = super::report::exit_of(&report) == Exit::Failure;
                     if args.json {
-                        if let Ok(text) = serde_json::to_string(&report) {
-                            println!("{text}");
+                        if let Err(e) = report.print_json(false) {
+                            eprintln!("mfa-cutover: {}", e.message);
                         }
                     } else {
                         print!("{}", report.user_text());
