@@ -180,8 +180,8 @@ impl Driver {
                     self.index.insert(m.entra.id.clone(), self.rows.len());
                     self.rows.push(Row {
                         matched_by: m.matched.rule(),
-                        entra_id: m.entra.id,
-                        upn: m.entra.upn,
+                        entra_id: m.entra.id.clone(),
+                        upn: m.entra.upn.clone(),
                         status: None,
                         plan: None,
                     });

@@ -576,10 +576,12 @@ pub struct GroupInfo {
     pub members: Option<u64>,
 }
 
-/// An Entra member and what it matched in MFA Server.
+/// An Entra member and what it matched in MFA Server. The user is shared, not copied:
+/// the directory, its pages to the front ends and every run's targets hold the same one
+/// (at 500,000 members a copy each cost gigabytes).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Member {
-    pub entra: EntraUser,
+    pub entra: Arc<EntraUser>,
     pub matched: Match,
 }
 

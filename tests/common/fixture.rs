@@ -180,7 +180,7 @@ pub fn member(i: usize) -> Member {
     };
     let given = GIVEN[i % 8];
     Member {
-        entra: EntraUser {
+        entra: std::sync::Arc::new(EntraUser {
             id: id(i),
             upn: upn(i),
             display_name: Some(format!(
@@ -196,7 +196,7 @@ pub fn member(i: usize) -> Member {
             on_premises_sync_enabled: Some(i % 9 != 8),
             account_enabled: Some(true),
             attributes: [("employeeId".to_string(), format!("{:06}", i))].into(),
-        },
+        }),
         matched,
     }
 }

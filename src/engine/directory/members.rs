@@ -70,7 +70,10 @@ pub(crate) async fn load_members(
                     .map(|u| {
                         let entra = u.into_entra();
                         let matched = matcher.match_user(&entra);
-                        Member { entra, matched }
+                        Member {
+                            entra: Arc::new(entra),
+                            matched,
+                        }
                     })
                     .collect();
                 let msg = DirMsg::MembersPage {

@@ -65,7 +65,7 @@ impl RunKind {
 /// A member the run targets.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
-    pub entra: EntraUser,
+    pub entra: Arc<EntraUser>,
     pub matched: Match,
 }
 
@@ -138,7 +138,7 @@ pub(crate) struct RunHandle {
 /// A user on its way through the pipeline.
 #[derive(Debug, Clone)]
 pub(crate) struct Work {
-    pub entra: EntraUser,
+    pub entra: Arc<EntraUser>,
     pub mfa: UserIdx,
     pub mfa_username: String,
     pub matched_by: Rule,
@@ -587,7 +587,7 @@ async fn execute(
                         crate::migrate::describe_user_skip(&skip, &shared.data)
                     ));
                 }
-                skips.push((t.entra.id, skip));
+                skips.push((t.entra.id.clone(), skip));
             }
             Decision::Plan {
                 user,

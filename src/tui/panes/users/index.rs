@@ -392,12 +392,12 @@ mod tests {
 
     fn member(i: usize, upn: &str) -> Member {
         Member {
-            entra: EntraUser {
+            entra: std::sync::Arc::new(EntraUser {
                 id: format!("00000000-0000-0000-0000-{i:012}"),
                 upn: upn.into(),
                 display_name: Some(format!("Person {i}")),
                 ..Default::default()
-            },
+            }),
             matched: if i.is_multiple_of(3) {
                 Match::NotInMfaServer
             } else {
