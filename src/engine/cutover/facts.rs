@@ -40,10 +40,6 @@ struct Pending {
     state: MigrationState,
 }
 
-fn graph_refusal(what: &str, e: &GraphError) -> Refusal {
-    Refusal::new(RefusalKind::Failed, format!("{what}: {}", e.explanation()))
-}
-
 impl Reader {
     pub(crate) fn new(graph: GraphClient, store: Store, tenant: String) -> Reader {
         Reader {
@@ -124,7 +120,7 @@ impl Reader {
             .graph
             .find_groups(query)
             .await
-            .map_err(|e| graph_refusal(&format!("finding the group {query:?}"), &e))?;
+            .map_err(|e| super::graph_refusal(&format!("finding the group {query:?}"), &e))?;
         match groups.as_slice() {
             [g] => Ok(GroupInfo::from_graph(g)),
             [] => Err(Refusal::new(

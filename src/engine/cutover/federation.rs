@@ -13,7 +13,6 @@ use crate::engine::protocol::{
 };
 use crate::engine::store::TargetKind;
 use crate::finding::Finding;
-use crate::graph::GraphError;
 use crate::rollout::{
     Change, Decision, DomainFacts, FederationValue, GroupInfo, MfaBehavior, MfaServerUsage,
     PolicyMethods, RollbackWrite, SetFederation, Tally, check_methods, check_set_federation,
@@ -27,26 +26,9 @@ pub(super) fn applies(c: &FederationCommand) -> bool {
     }
 }
 
-fn graph_refusal(what: &str, e: &GraphError) -> Refusal {
-    let kind = if e.status() == Some(403) {
-        RefusalKind::Unavailable
-    } else {
-        RefusalKind::Failed
-    };
-    Refusal::new(kind, format!("{what}: {}", e.explanation()))
-}
-
+/// Refuse before any Graph call when the sign-in cannot manage this.
 fn require(t: &Task) -> Result<(), Refusal> {
-    match require_federation(&t.capabilities) {
-        Some(f) => Err(Refusal::new(
-            RefusalKind::Unavailable,
-            f.fix
-                .clone()
-                .map_or(f.text.clone(), |fix| format!("{} — {fix}", f.text)),
-        )
-        .with_findings(vec![f])),
-        None => Ok(()),
-    }
+    super::require(require_federation(&t.capabilities))
 }
 
 pub(super) async fn run(t: &Task, c: FederationCommand) -> Result<Answer, Refusal> {
@@ -68,7 +50,7 @@ async fn domains(t: &Task, reader: &Reader) -> Result<Vec<DomainFacts>, Refusal>
     reader
         .domains()
         .await
-        .map_err(|e| graph_refusal("reading the domains and their federation settings", &e))
+        .map_err(|e| super::graph_refusal("reading the domains and their federation settings", &e))
 }
 
 pub(super) async fn status(t: &Task) -> Result<FederationStatus, Refusal> {
@@ -122,7 +104,7 @@ async fn domain_users(t: &Task, reader: &Reader, domain: &str) -> Result<Tally, 
     reader
         .users_of(&groups, Some(domain))
         .await
-        .map_err(|e| graph_refusal("reading the migration groups' users", &e))
+        .map_err(|e| super::graph_refusal("reading the migration groups' users", &e))
 }
 
 /// The methods policy against what MFA Server users use (F1), when the policy can be read.
@@ -280,7 +262,12 @@ async fn write_federation(
             f.as_ref()
                 .and_then(|f| f.federated_idp_mfa_behavior.as_ref()),
         ),
-        Err(e) => return Err(graph_refusal(&format!("reading {} back", d.name), &e)),
+        Err(e) => {
+            return Err(super::graph_refusal(
+                &format!("reading {} back", d.name),
+                &e,
+            ));
+        }
     };
     let record = federation_audit(change, decision, overridden, &d.name, &d.value, &after);
     journal.audit(op.target(""), &record, &[w.journal]);
@@ -311,7 +298,7 @@ async fn rollback(t: &Task, force: bool, apply: bool) -> Result<Answer, Refusal>
         reader
             .rollout_policy(&t.admin)
             .await
-            .map_err(|e| graph_refusal("reading the Staged Rollout policy", &e))?
+            .map_err(|e| super::graph_refusal("reading the Staged Rollout policy", &e))?
     } else {
         None
     };

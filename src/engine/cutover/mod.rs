@@ -93,6 +93,33 @@ impl Task {
     }
 }
 
+/// A Graph error while reading or writing for a cutover command, as the refusal the
+/// front end shows: a 403 is a missing permission (what to grant is in the explanation),
+/// anything else a failure.
+fn graph_refusal(what: &str, e: &crate::graph::GraphError) -> Refusal {
+    let kind = if e.status() == Some(403) {
+        RefusalKind::Unavailable
+    } else {
+        RefusalKind::Failed
+    };
+    Refusal::new(kind, format!("{what}: {}", e.explanation()))
+}
+
+/// Refuse before any Graph call when the sign-in cannot do the domain's changes: the
+/// capability's finding (what is missing and the fix) travels with the refusal.
+fn require(missing: Option<Finding>) -> Result<(), Refusal> {
+    match missing {
+        Some(f) => Err(Refusal::new(
+            RefusalKind::Unavailable,
+            f.fix
+                .clone()
+                .map_or(f.text.clone(), |fix| format!("{} — {fix}", f.text)),
+        )
+        .with_findings(vec![f])),
+        None => Ok(()),
+    }
+}
+
 pub(crate) struct CutoverService {
     inbox: Inbox<CutMsg>,
     waves: Vec<Wave>,

@@ -11,7 +11,6 @@ use crate::engine::protocol::{
 };
 use crate::engine::store::{Target, TargetKind};
 use crate::finding::{Finding, FindingSubject};
-use crate::graph::GraphError;
 use crate::graph::model::{NewRolloutPolicy, RolloutPolicyPatch, StagedFeature};
 use crate::rollout::{
     AddGroup, Change, Decision, GroupInfo, GroupReadiness, POLICY_NAME, POLICY_TARGET,
@@ -31,27 +30,9 @@ pub(super) fn applies(c: &RolloutCommand) -> bool {
     }
 }
 
-fn graph_refusal(what: &str, e: &GraphError) -> Refusal {
-    let kind = if e.status() == Some(403) {
-        RefusalKind::Unavailable
-    } else {
-        RefusalKind::Failed
-    };
-    Refusal::new(kind, format!("{what}: {}", e.explanation()))
-}
-
-/// Refuse before any Graph call when the sign-in cannot manage Staged Rollout.
+/// Refuse before any Graph call when the sign-in cannot manage this.
 fn require(t: &Task) -> Result<(), Refusal> {
-    match require_staged_rollout(&t.capabilities) {
-        Some(f) => Err(Refusal::new(
-            RefusalKind::Unavailable,
-            f.fix
-                .clone()
-                .map_or(f.text.clone(), |fix| format!("{} — {fix}", f.text)),
-        )
-        .with_findings(vec![f])),
-        None => Ok(()),
-    }
+    super::require(require_staged_rollout(&t.capabilities))
 }
 
 pub(super) async fn run(t: &Task, c: RolloutCommand) -> Result<Answer, Refusal> {
@@ -86,12 +67,17 @@ async fn policy_groups(
                 group: g.clone(),
                 dynamic: false,
             },
-            Err(e) => return Err(graph_refusal(&format!("reading group {}", g.name), &e)),
+            Err(e) => {
+                return Err(super::graph_refusal(
+                    &format!("reading group {}", g.name),
+                    &e,
+                ));
+            }
         };
         let r = reader
             .readiness(info, true)
             .await
-            .map_err(|e| graph_refusal(&format!("reading the members of {}", g.name), &e))?;
+            .map_err(|e| super::graph_refusal(&format!("reading the members of {}", g.name), &e))?;
         out.push(r);
     }
     Ok(out)
@@ -103,7 +89,7 @@ async fn read_policy(reader: &Reader, t: &Task) -> Result<Option<RolloutPolicyFa
     reader
         .rollout_policy(&t.admin)
         .await
-        .map_err(|e| graph_refusal("reading the Staged Rollout policies", &e))
+        .map_err(|e| super::graph_refusal("reading the Staged Rollout policies", &e))
 }
 
 pub(super) async fn status(t: &Task) -> Result<RolloutStatus, Refusal> {
@@ -132,24 +118,22 @@ pub(super) async fn status(t: &Task) -> Result<RolloutStatus, Refusal> {
                 reader
                     .readiness(info, false)
                     .await
-                    .map_err(|e| graph_refusal(&format!("reading {}", w.migrate), &e))?,
+                    .map_err(|e| super::graph_refusal(&format!("reading {}", w.migrate), &e))?,
             ),
             Err(r) if r.kind == RefusalKind::Failed => return Err(r),
             Err(_) => None,
         };
-        let rollout = match reader.group(&w.rollout).await {
-            Ok(info) => match groups.iter().find(|g| g.group.is(&info.group)) {
-                Some(known) => Some(known.clone()),
-                None => Some(
-                    reader
-                        .readiness(info, true)
-                        .await
-                        .map_err(|e| graph_refusal(&format!("reading {}", w.rollout), &e))?,
-                ),
-            },
-            Err(r) if r.kind == RefusalKind::Failed => return Err(r),
-            Err(_) => None,
-        };
+        let rollout =
+            match reader.group(&w.rollout).await {
+                Ok(info) => match groups.iter().find(|g| g.group.is(&info.group)) {
+                    Some(known) => Some(known.clone()),
+                    None => Some(reader.readiness(info, true).await.map_err(|e| {
+                        super::graph_refusal(&format!("reading {}", w.rollout), &e)
+                    })?),
+                },
+                Err(r) if r.kind == RefusalKind::Failed => return Err(r),
+                Err(_) => None,
+            };
         waves.push(wave_readiness(w, migrate, rollout, policy.as_ref()));
     }
     let next = next_wave(&waves).map(|w| w.suggestion());
@@ -234,7 +218,7 @@ async fn read_back(t: &Task, reader: &Reader) -> Result<Option<RolloutPolicyFact
     reader
         .rollout_policy(&t.admin)
         .await
-        .map_err(|e| graph_refusal("reading the policy back", &e))
+        .map_err(|e| super::graph_refusal("reading the policy back", &e))
 }
 
 fn audit_target(policy: Option<&RolloutPolicyFacts>, what: &str) -> Target {
@@ -257,7 +241,7 @@ async fn add_group(t: &Task, query: &str, force: bool, apply: bool) -> Result<An
     let readiness = reader
         .readiness(info.clone(), true)
         .await
-        .map_err(|e| graph_refusal(&format!("reading the members of {query}"), &e))?;
+        .map_err(|e| super::graph_refusal(&format!("reading the members of {query}"), &e))?;
     let policy = read_policy(&reader, t).await?;
     let verdict = check_add_group(AddGroup {
         group: &readiness,
@@ -385,7 +369,7 @@ async fn remove_group(t: &Task, query: &str, force: bool, apply: bool) -> Result
         None => reader
             .readiness(info.clone(), true)
             .await
-            .map_err(|e| graph_refusal(&format!("reading the members of {query}"), &e))?,
+            .map_err(|e| super::graph_refusal(&format!("reading the members of {query}"), &e))?,
     };
     // Users also direct members of another group of the policy stay in Staged Rollout.
     let mut elsewhere = std::collections::HashSet::new();
@@ -458,7 +442,7 @@ async fn direct_user_ids(
         .group_direct_members(group)
         .collect_all()
         .await
-        .map_err(|e| graph_refusal("reading a group's members", &e))?;
+        .map_err(|e| super::graph_refusal("reading a group's members", &e))?;
     Ok(objects
         .into_iter()
         .filter(|o| o.kind() == crate::graph::model::MemberKind::User)
