@@ -9,7 +9,7 @@ use super::facts::Reader;
 use super::rollout;
 use super::{InventoryFacts, Task};
 use crate::engine::protocol::{
-    Answer, ChangeReport, DomainStatus, FederationCommand, FederationStatus, Refusal, RefusalKind,
+    Answer, DomainStatus, FederationCommand, FederationStatus, Refusal, RefusalKind,
 };
 use crate::engine::store::TargetKind;
 use crate::finding::Finding;
@@ -121,56 +121,6 @@ async fn method_findings(t: &Task) -> Vec<Finding> {
     }
 }
 
-fn report(verdict: crate::rollout::Verdict, force: bool, planned: Vec<String>) -> ChangeReport {
-    let decision = verdict.decide(force);
-    ChangeReport {
-        blast_line: verdict.blast_line(force),
-        confirmation: verdict.confirmation_for(force),
-        decision,
-        verdict,
-        planned,
-        applied: Vec::new(),
-    }
-}
-
-fn may_write(r: &ChangeReport) -> Result<bool, Refusal> {
-    match &r.decision {
-        Decision::NothingToDo => Ok(false),
-        Decision::Proceed | Decision::Forced { .. } => Ok(true),
-        Decision::Blocked { by } | Decision::Refused { by } => {
-            let rules: Vec<String> = by.iter().map(ToString::to_string).collect();
-            Err(Refusal::new(
-                RefusalKind::Interlock,
-                format!(
-                    "{} — blocked by {}{}",
-                    r.blast_line,
-                    rules.join(", "),
-                    if matches!(r.decision, Decision::Blocked { .. }) {
-                        " (--force overrides it, and the audit log says so)"
-                    } else {
-                        " (--force cannot override it)"
-                    }
-                ),
-            )
-            .with_findings(
-                r.verdict
-                    .refusals
-                    .iter()
-                    .chain(r.verdict.blockers())
-                    .cloned()
-                    .collect(),
-            ))
-        }
-    }
-}
-
-fn overridden(r: &ChangeReport) -> Vec<Finding> {
-    match &r.decision {
-        Decision::Forced { .. } => r.verdict.blockers().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn not_done(i: &InventoryFacts) -> Option<Vec<Finding>> {
     i.not_done.clone().map(|mut v| {
         v.extend(i.keeps_users.iter().cloned());
@@ -225,11 +175,19 @@ async fn set(
         // fin.federation: the checklist's earlier steps, once it has begun.
         verdict.findings.extend(super::checklist::gate(t).await);
     }
-    let mut r = report(verdict, force, planned);
-    if !apply || !may_write(&r)? {
+    let mut r = super::change_report(verdict, force, planned);
+    if !apply || !super::may_write(&r)? {
         return Ok(Answer::Change(Box::new(r)));
     }
-    let w = write_federation(t, &d, to, &r.verdict.change, &r.decision, &overridden(&r)).await?;
+    let w = write_federation(
+        t,
+        &d,
+        to,
+        &r.verdict.change,
+        &r.decision,
+        &super::overridden(&r),
+    )
+    .await?;
     r.applied.push(w);
     flush(t).await;
     Ok(Answer::Change(Box::new(r)))
@@ -312,8 +270,8 @@ async fn rollback(t: &Task, force: bool, apply: bool) -> Result<Answer, Refusal>
     }
     let plan = plan_rollback(&all, policy.as_ref(), rollout_users);
     let planned: Vec<String> = plan.writes.iter().map(ToString::to_string).collect();
-    let mut r = report(plan.verdict.clone(), force, planned);
-    if !apply || !may_write(&r)? {
+    let mut r = super::change_report(plan.verdict.clone(), force, planned);
+    if !apply || !super::may_write(&r)? {
         return Ok(Answer::Change(Box::new(r)));
     }
     let mut failures: Vec<String> = Vec::new();
@@ -329,7 +287,7 @@ async fn rollback(t: &Task, force: bool, apply: bool) -> Result<Answer, Refusal>
                             MfaBehavior::EnforceMfaByFederatedIdp,
                             &Change::Rollback,
                             &r.decision,
-                            &overridden(&r),
+                            &super::overridden(&r),
                         )
                         .await
                     }

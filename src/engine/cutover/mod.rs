@@ -18,13 +18,14 @@ mod rollout;
 use std::sync::Arc;
 
 use super::context::{Ctx, Events, Inbox};
-use super::protocol::{Command, Event, Refusal, RefusalKind, RequestId};
+use super::protocol::{ChangeReport, Command, Event, Refusal, RefusalKind, RequestId};
 use super::store::Store;
 use crate::capability::Capabilities;
 use crate::clock::Clock;
 use crate::datafile::DataSet;
 use crate::finding::Finding;
 use crate::graph::{GraphClient, Identity};
+use crate::rollout::Decision;
 use crate::rollout::Wave;
 
 pub(crate) use changes::Reconciled;
@@ -90,6 +91,64 @@ impl Task {
             actor: &self.actor,
             clock: self.clock.as_ref(),
         }
+    }
+}
+
+/// The report of a verdict: the decision for `force`, the line and the confirmation.
+fn change_report(
+    verdict: crate::rollout::Verdict,
+    force: bool,
+    planned: Vec<String>,
+) -> ChangeReport {
+    let decision = verdict.decide(force);
+    ChangeReport {
+        blast_line: verdict.blast_line(force),
+        confirmation: verdict.confirmation_for(force),
+        decision,
+        verdict,
+        planned,
+        applied: Vec::new(),
+    }
+}
+
+/// Whether the checked change may be written; the refusal when not.
+fn may_write(r: &ChangeReport) -> Result<bool, Refusal> {
+    match &r.decision {
+        Decision::NothingToDo => Ok(false),
+        Decision::Proceed | Decision::Forced { .. } => Ok(true),
+        Decision::Blocked { by } | Decision::Refused { by } => {
+            let rules: Vec<String> = by.iter().map(ToString::to_string).collect();
+            let forcible = matches!(r.decision, Decision::Blocked { .. });
+            Err(Refusal::new(
+                RefusalKind::Interlock,
+                format!(
+                    "{} — blocked by {}{}",
+                    r.blast_line,
+                    rules.join(", "),
+                    if forcible {
+                        " (--force overrides it, and the audit log says so)"
+                    } else {
+                        " (Entra or the sign-in refuses it: --force cannot override it)"
+                    }
+                ),
+            )
+            .with_findings(
+                r.verdict
+                    .refusals
+                    .iter()
+                    .chain(r.verdict.blockers())
+                    .cloned()
+                    .collect(),
+            ))
+        }
+    }
+}
+
+/// The rules the change was forced past (for the audit entry).
+fn overridden(r: &ChangeReport) -> Vec<Finding> {
+    match &r.decision {
+        Decision::Forced { .. } => r.verdict.blockers().cloned().collect(),
+        _ => Vec::new(),
     }
 }
 

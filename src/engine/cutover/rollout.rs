@@ -13,10 +13,9 @@ use crate::engine::store::{Target, TargetKind};
 use crate::finding::{Finding, FindingSubject};
 use crate::graph::model::{NewRolloutPolicy, RolloutPolicyPatch, StagedFeature};
 use crate::rollout::{
-    AddGroup, Change, Decision, GroupInfo, GroupReadiness, POLICY_NAME, POLICY_TARGET,
-    PolicySnapshot, RolloutPolicyFacts, Verdict, check_add_group, check_disable, check_enable,
-    check_remove_group, next_wave, policy_audit, policy_drift, require_staged_rollout,
-    wave_readiness,
+    AddGroup, Change, GroupInfo, GroupReadiness, POLICY_NAME, POLICY_TARGET, PolicySnapshot,
+    RolloutPolicyFacts, check_add_group, check_disable, check_enable, check_remove_group,
+    next_wave, policy_audit, policy_drift, require_staged_rollout, wave_readiness,
 };
 
 /// Whether the command writes (when applied).
@@ -155,60 +154,6 @@ pub(super) async fn status(t: &Task) -> Result<RolloutStatus, Refusal> {
     })
 }
 
-/// The report of a verdict: the decision for `force`, the line and the confirmation.
-fn report(verdict: Verdict, force: bool, planned: Vec<String>) -> ChangeReport {
-    let decision = verdict.decide(force);
-    ChangeReport {
-        blast_line: verdict.blast_line(force),
-        confirmation: verdict.confirmation_for(force),
-        decision,
-        verdict,
-        planned,
-        applied: Vec::new(),
-    }
-}
-
-/// Whether the checked change may be written; the refusal when not.
-fn may_write(r: &ChangeReport) -> Result<bool, Refusal> {
-    match &r.decision {
-        Decision::NothingToDo => Ok(false),
-        Decision::Proceed | Decision::Forced { .. } => Ok(true),
-        Decision::Blocked { by } | Decision::Refused { by } => {
-            let rules: Vec<String> = by.iter().map(ToString::to_string).collect();
-            let forcible = matches!(r.decision, Decision::Blocked { .. });
-            Err(Refusal::new(
-                RefusalKind::Interlock,
-                format!(
-                    "{} — blocked by {}{}",
-                    r.blast_line,
-                    rules.join(", "),
-                    if forcible {
-                        " (--force overrides it, and the audit log says so)"
-                    } else {
-                        " (Entra or the sign-in refuses it: --force cannot override it)"
-                    }
-                ),
-            )
-            .with_findings(
-                r.verdict
-                    .refusals
-                    .iter()
-                    .chain(r.verdict.blockers())
-                    .cloned()
-                    .collect(),
-            ))
-        }
-    }
-}
-
-/// The rules the change was forced past (for the audit entry).
-fn overridden(r: &ChangeReport) -> Vec<Finding> {
-    match &r.decision {
-        Decision::Forced { .. } => r.verdict.blockers().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn inventory_findings(i: &InventoryFacts) -> Vec<Finding> {
     i.keeps_users.clone()
 }
@@ -261,8 +206,8 @@ async fn add_group(t: &Task, query: &str, force: bool, apply: bool) -> Result<An
         policy.as_ref().map_or("{new}", |p| p.id.as_str()),
         info.group.name
     ));
-    let mut r = report(verdict, force, planned);
-    if !apply || !may_write(&r)? {
+    let mut r = super::change_report(verdict, force, planned);
+    if !apply || !super::may_write(&r)? {
         return Ok(Answer::Change(Box::new(r)));
     }
     let journal = t.journal();
@@ -333,7 +278,7 @@ async fn add_group(t: &Task, query: &str, force: bool, apply: bool) -> Result<An
     let record = policy_audit(
         &r.verdict.change,
         &r.decision,
-        &overridden(&r),
+        &super::overridden(&r),
         &before,
         &after,
     );
@@ -386,8 +331,8 @@ async fn remove_group(t: &Task, query: &str, force: bool, apply: bool) -> Result
         info.group.id,
         info.group.name
     )];
-    let mut r = report(verdict, force, planned);
-    if !apply || !may_write(&r)? {
+    let mut r = super::change_report(verdict, force, planned);
+    if !apply || !super::may_write(&r)? {
         return Ok(Answer::Change(Box::new(r)));
     }
     let Some(p) = policy.as_ref() else {
@@ -420,7 +365,7 @@ async fn remove_group(t: &Task, query: &str, force: bool, apply: bool) -> Result
     let record = policy_audit(
         &r.verdict.change,
         &r.decision,
-        &overridden(&r),
+        &super::overridden(&r),
         &before,
         &after,
     );
@@ -470,8 +415,8 @@ async fn set_enabled(t: &Task, on: bool, force: bool, apply: bool) -> Result<Ans
             )]
         })
         .unwrap_or_default();
-    let mut r = report(verdict, force, planned);
-    if !apply || !may_write(&r)? {
+    let mut r = super::change_report(verdict, force, planned);
+    if !apply || !super::may_write(&r)? {
         return Ok(Answer::Change(Box::new(r)));
     }
     let Some(p) = policy.as_ref() else {
@@ -518,7 +463,7 @@ pub(super) async fn write_enabled(
         (None, true) => Change::EnablePolicy,
         (None, false) => Change::DisablePolicy,
     };
-    let record = policy_audit(&change, &r.decision, &overridden(r), &before, &after);
+    let record = policy_audit(&change, &r.decision, &super::overridden(r), &before, &after);
     journal.audit(
         audit_target(after_policy.as_ref(), ""),
         &record,
